@@ -1,0 +1,224 @@
+package backend
+
+import (
+	"time"
+)
+
+// Blocking commands (BLPOP, BLMOVE, BZPOPMIN...). A client that finds no
+// data registers on its keys and its goroutine waits outside the executor
+// lock. A command that adds data to a watched-for key marks it ready; right
+// after that command, still under the lock, the blocked clients are served
+// in the order they blocked (Redis's FIFO rule), so serving is part of the
+// one total order of writes.
+
+// blockedClient is one client waiting on keys.
+type blockedClient struct {
+	c    *Client
+	db   *DB
+	keys []string
+	// serve tries to complete the command with data at key; it runs under
+	// the executor lock with c's context and appends the reply to c.out.
+	serve func(c *Client, key []byte) bool
+	// timeoutReply replies what the command answers when it times out.
+	timeoutReply func(c *Client)
+	deadline     time.Time // zero: wait forever
+	done         chan struct{}
+}
+
+type readyKey struct {
+	db  *DB
+	key string
+}
+
+// blockOn parks c on keys. The reply comes later: from serve when data
+// arrives, or timeoutReply at the deadline.
+func (c *Client) blockOn(keys [][]byte, timeout time.Duration, serve func(*Client, []byte) bool, onTimeout func(*Client)) {
+	bc := &blockedClient{c: c, db: c.db, serve: serve, timeoutReply: onTimeout, done: make(chan struct{})}
+	if timeout > 0 {
+		bc.deadline = time.Now().Add(timeout)
+	}
+	if c.db.blocked == nil {
+		c.db.blocked = map[string][]*blockedClient{}
+	}
+	for _, k := range keys {
+		key := string(k)
+		dup := false
+		for _, x := range bc.keys {
+			if x == key {
+				dup = true
+			}
+		}
+		if dup {
+			continue
+		}
+		bc.keys = append(bc.keys, key)
+		c.db.blocked[key] = append(c.db.blocked[key], bc)
+	}
+	c.block = bc
+}
+
+// signalReady marks key as having new data for blocked clients.
+func (c *Client) signalReady(key []byte) { c.srv.signalReady(c.db, bstr(key)) }
+
+func (s *Server) signalReady(db *DB, key string) {
+	if len(db.blocked[key]) == 0 {
+		return
+	}
+	for _, r := range s.readyKeys {
+		if r.db == db && r.key == key {
+			return
+		}
+	}
+	s.readyKeys = append(s.readyKeys, readyKey{db, key})
+}
+
+// serveBlocked serves the clients blocked on ready keys, in FIFO order per
+// key. Serving may make more keys ready (BLMOVE pushes), so it loops.
+func (s *Server) serveBlocked() {
+	for len(s.readyKeys) > 0 {
+		ready := s.readyKeys
+		s.readyKeys = nil
+		for _, r := range ready {
+			key := []byte(r.key)
+			for {
+				list := r.db.blocked[r.key]
+				if len(list) == 0 {
+					break
+				}
+				bc := list[0]
+				c := bc.c
+				savedDB := c.db
+				c.db = bc.db
+				served := bc.serve(c, key)
+				c.db = savedDB
+				if !served {
+					break
+				}
+				s.unblock(c)
+				close(bc.done)
+			}
+		}
+	}
+}
+
+// unblock removes c from every key it waits on.
+func (s *Server) unblock(c *Client) {
+	bc := c.block
+	if bc == nil {
+		return
+	}
+	for _, k := range bc.keys {
+		list := bc.db.blocked[k]
+		for i, x := range list {
+			if x == bc {
+				list = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(bc.db.blocked, k)
+		} else {
+			bc.db.blocked[k] = list
+		}
+	}
+	c.block = nil
+}
+
+// waitBlocked waits, outside the executor lock, until c is served, times
+// out, is unblocked by CLIENT UNBLOCK, or disconnects. Bytes the client
+// sends meanwhile are kept for after the wait.
+func (c *Client) waitBlocked() {
+	s := c.srv
+	s.mu.Lock()
+	bc := c.block
+	s.mu.Unlock()
+	if bc == nil {
+		return
+	}
+	var timer <-chan time.Time
+	if !bc.deadline.IsZero() {
+		t := time.NewTimer(time.Until(bc.deadline))
+		defer t.Stop()
+		timer = t.C
+	}
+	probe := make(chan probeResult, 1)
+	probing := false
+	closed := false
+	for !closed {
+		if !probing {
+			probing = true
+			go c.probe(probe)
+		}
+		select {
+		case <-bc.done:
+		case <-timer:
+		case r := <-probe:
+			probing = false
+			c.pending = append(c.pending, r.data...)
+			if r.err != nil {
+				closed = true
+				break
+			}
+			continue
+		}
+		break
+	}
+	if probing {
+		c.conn.SetReadDeadline(time.Unix(1, 0))
+		r := <-probe
+		c.conn.SetReadDeadline(time.Time{})
+		c.pending = append(c.pending, r.data...)
+		if r.err != nil && !isTimeout(r.err) {
+			closed = true
+		}
+	}
+	s.mu.Lock()
+	if c.block == bc {
+		s.unblock(c)
+		if !closed {
+			bc.timeoutReply(c)
+		}
+	}
+	if closed {
+		c.closeAfter = true
+	}
+	s.mu.Unlock()
+}
+
+type probeResult struct {
+	data []byte
+	err  error
+}
+
+// probe reads from a blocked client's connection, so that a client that
+// disconnects while blocked is noticed.
+func (c *Client) probe(out chan<- probeResult) {
+	buf := make([]byte, 4096)
+	n, err := c.conn.Read(buf)
+	out <- probeResult{buf[:n], err}
+}
+
+func isTimeout(err error) bool {
+	type timeout interface{ Timeout() bool }
+	t, ok := err.(timeout)
+	return ok && t.Timeout()
+}
+
+// parseTimeout parses a blocking command's timeout in seconds (a double, as
+// Redis 7.0 accepts) into a duration; 0 means forever.
+func (c *Client) parseTimeout(arg []byte) (time.Duration, bool) {
+	f, ok := parseFloatArg(arg)
+	if !ok {
+		c.errorReply(msgTimeout)
+		return 0, false
+	}
+	if f < 0 {
+		c.errorReply(msgTimeoutNeg)
+		return 0, false
+	}
+	if f > 1e12 {
+		c.errorReply(msgTimeout)
+		return 0, false
+	}
+	return time.Duration(f * float64(time.Second)), true
+}

@@ -1,0 +1,33 @@
+package backend
+
+// Redis's reply errors, spelled exactly as Redis 7.0 spells them.
+const (
+	msgWrongType      = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	msgSyntax         = "ERR syntax error"
+	msgNotInt         = "ERR value is not an integer or out of range"
+	msgNotFloat       = "ERR value is not a valid float"
+	msgOverflow       = "ERR increment or decrement would overflow"
+	msgNoSuchKey      = "ERR no such key"
+	msgOutOfRange     = "ERR index out of range"
+	msgInvalidExpire  = "ERR invalid expire time in '%s' command"
+	msgNoAuth         = "NOAUTH Authentication required."
+	msgWrongPass      = "WRONGPASS invalid username-password pair or user is disabled."
+	msgDBIndex        = "ERR DB index is out of range"
+	msgInvalidDBIndex = "ERR invalid DB index"
+	msgOOM            = "OOM command not allowed when used memory > 'maxmemory'."
+	msgNotPositive    = "ERR value is out of range, must be positive"
+	msgNestedMulti    = "ERR MULTI calls can not be nested"
+	msgExecNoMulti    = "ERR EXEC without MULTI"
+	msgDiscardNoMulti = "ERR DISCARD without MULTI"
+	msgWatchInMulti   = "ERR WATCH inside MULTI is not allowed"
+	msgExecAbort      = "EXECABORT Transaction discarded because of previous errors."
+	msgTimeout        = "ERR timeout is not a float or out of range"
+	msgTimeoutNeg     = "ERR timeout is negative"
+	msgSameObject     = "ERR source and destination objects are the same"
+	msgBitOffset      = "ERR bit offset is not an integer or out of range"
+	msgStringTooLong  = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	msgNoProto        = "NOPROTO unsupported protocol version"
+	msgUnknownSub     = "ERR unknown subcommand '%.128s'. Try %s HELP."
+	msgMinMaxFloat    = "ERR min or max is not a float"
+	msgMinMaxLex      = "ERR min or max not valid string range item"
+)

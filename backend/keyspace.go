@@ -1,0 +1,202 @@
+package backend
+
+// The keyspace operations every command goes through. They keep the
+// invariants Redis keeps: an expired key is never visible, every change
+// touches WATCHers, and every change counts toward `dirty`.
+
+// lruClock is the 24-bit seconds clock stored in each value.
+func (s *Server) lruClock() uint32 { return uint32(s.now/1000) & lruMax }
+
+// isExpired reports whether key has a TTL in the past.
+func (s *Server) isExpired(db *DB, key string) bool {
+	t := db.expireAt(key)
+	return t >= 0 && t <= s.now
+}
+
+// expireIfNeeded deletes key if it is logically expired and reports whether
+// it was expired. (The replica rule, which keeps expired keys until the
+// master's DEL arrives, lives here too once replication drives it.)
+func (s *Server) expireIfNeeded(db *DB, key string) bool {
+	if !s.isExpired(db, key) {
+		return false
+	}
+	s.deleteExpired(db, key)
+	return true
+}
+
+// deleteExpired removes a key whose time has come.
+func (s *Server) deleteExpired(db *DB, key string) {
+	s.stats.expiredKeys++
+	s.dbDelete(db, key)
+}
+
+// lookupRead finds key for a read: expired keys are missing, hits and misses
+// are counted and the access clock is updated.
+func (c *Client) lookupRead(key []byte) (Obj, bool) {
+	s, db, k := c.srv, c.db, bstr(key)
+	if s.expireIfNeeded(db, k) {
+		s.stats.keyspaceMisses++
+		return Obj{}, false
+	}
+	o, ok := db.dict.Get(k)
+	if !ok {
+		s.stats.keyspaceMisses++
+		return Obj{}, false
+	}
+	s.stats.keyspaceHits++
+	if clk := s.lruClock(); o.LRU() != clk {
+		db.dict.Replace(k, o.withLRU(clk))
+	}
+	return o, true
+}
+
+// lookupWrite finds key for a command about to change it.
+func (c *Client) lookupWrite(key []byte) (Obj, bool) {
+	s, db, k := c.srv, c.db, bstr(key)
+	s.expireIfNeeded(db, k)
+	return db.dict.Get(k)
+}
+
+// lookupType finds key for a read and checks its type. ok is false when it
+// exists with another type, in which case WRONGTYPE was already replied.
+func (c *Client) lookupType(key []byte, t Type) (o Obj, exists, ok bool) {
+	o, exists = c.lookupRead(key)
+	if exists && o.Type() != t {
+		c.wrongType()
+		return o, true, false
+	}
+	return o, exists, true
+}
+
+// lookupWriteType is lookupType for a write.
+func (c *Client) lookupWriteType(key []byte, t Type) (o Obj, exists, ok bool) {
+	o, exists = c.lookupWrite(key)
+	if exists && o.Type() != t {
+		c.wrongType()
+		return o, true, false
+	}
+	return o, exists, true
+}
+
+// setKey stores o at key like SET does: the old value and its TTL go, unless
+// keepTTL.
+func (c *Client) setKey(key []byte, o Obj, keepTTL bool) {
+	s, db := c.srv, c.db
+	k := bstr(key)
+	o = o.withLRU(s.lruClock())
+	if _, exists := db.dict.Get(k); exists {
+		db.dict.Replace(k, o)
+		if !keepTTL && len(db.expires) > 0 {
+			delete(db.expires, k)
+		}
+	} else {
+		db.dict.Set(string(key), o)
+	}
+	s.touchWatched(db, k)
+}
+
+// addKey stores o at a key known to be absent.
+func (c *Client) addKey(key []byte, o Obj) {
+	s, db := c.srv, c.db
+	db.dict.Set(string(key), o.withLRU(s.lruClock()))
+	s.touchWatched(db, bstr(key))
+}
+
+// replaceValue swaps the value of an existing key in place (a string grown
+// by APPEND, a converted encoding), keeping its TTL.
+func (c *Client) replaceValue(key []byte, o Obj) {
+	c.db.dict.Replace(bstr(key), o.withLRU(c.srv.lruClock()))
+}
+
+// deleteKey removes key and reports whether it existed (and was not
+// expired).
+func (c *Client) deleteKey(key []byte) bool {
+	s, db, k := c.srv, c.db, bstr(key)
+	if s.expireIfNeeded(db, k) {
+		return false
+	}
+	return s.dbDelete(db, k)
+}
+
+// dbDelete removes key, its TTL, and touches its WATCHers.
+func (s *Server) dbDelete(db *DB, key string) bool {
+	if _, ok := db.dict.Delete(key); !ok {
+		return false
+	}
+	if len(db.expires) > 0 {
+		delete(db.expires, key)
+	}
+	s.touchWatched(db, key)
+	return true
+}
+
+// touched marks key as changed in place (a collection edited without a new
+// Obj): WATCHers see it.
+func (c *Client) touched(key []byte) { c.srv.touchWatched(c.db, bstr(key)) }
+
+// dirty counts n changes to the dataset.
+func (c *Client) dirty(n int) { c.srv.dirty += int64(n) }
+
+// setExpire sets the absolute unix-ms expiry of an existing key.
+func (c *Client) setExpire(key []byte, at int64) {
+	db := c.db
+	if cur, ok := db.expires[bstr(key)]; ok {
+		_ = cur
+		db.expires[bstr(key)] = at
+		return
+	}
+	db.expires[string(key)] = at
+}
+
+// removeExpire makes key persistent; it reports whether it had a TTL.
+func (c *Client) removeExpire(key []byte) bool {
+	db := c.db
+	if _, ok := db.expires[bstr(key)]; !ok {
+		return false
+	}
+	delete(db.expires, bstr(key))
+	return true
+}
+
+// activeExpireCycle samples volatile keys and deletes the expired ones, as
+// Redis's activeExpireCycle does: per db, 20 keys a round, repeat while more
+// than a quarter of the sample had expired, stop after a time budget so
+// clients are never held up for more than about a millisecond.
+func (s *Server) activeExpireCycle() {
+	const sample = 20
+	budget := 1000 + 250*int64(s.cfg.ActiveExpireEffort-1) // microseconds
+	deadline := nowMicros() + budget
+	for _, db := range s.dbs {
+		for len(db.expires) > 0 {
+			n, expired := 0, 0
+			var ttlSum, ttlCount int64
+			for k, t := range db.expires {
+				if t <= s.now {
+					s.deleteExpired(db, k)
+					expired++
+				} else {
+					ttlSum += t - s.now
+					ttlCount++
+				}
+				n++
+				if n >= sample {
+					break
+				}
+			}
+			if ttlCount > 0 {
+				avg := ttlSum / ttlCount
+				if db.avgTTL == 0 {
+					db.avgTTL = avg
+				} else {
+					db.avgTTL = (db.avgTTL/50)*49 + avg/50
+				}
+			}
+			if expired*4 <= n || nowMicros() > deadline {
+				break
+			}
+		}
+		if nowMicros() > deadline {
+			return
+		}
+	}
+}

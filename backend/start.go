@@ -1,0 +1,43 @@
+package backend
+
+import (
+	"os"
+	"runtime/debug"
+)
+
+// Start prepares a server from a loaded config: it moves to dir, opens the
+// log, sets the garbage collector for a compact heap and listens.
+func Start(cfg *Config, configFile string) (*Server, error) {
+	if cfg.Dir != "" && cfg.Dir != "." {
+		if err := os.Chdir(cfg.Dir); err != nil {
+			return nil, err
+		}
+	}
+	s := New(cfg)
+	s.SetConfigFile(configFile)
+	if cfg.LogFile != "" {
+		f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		s.SetLogOutput(f)
+	}
+	tuneGC(cfg)
+	if err := s.Listen(); err != nil {
+		return nil, err
+	}
+	s.logf("Ready to accept connections on %s", s.Addr())
+	return s, nil
+}
+
+// tuneGC trades a little CPU for memory: a keyspace is long-lived data, so
+// the heap may grow by half of it between collections instead of doubling.
+// With maxmemory set, the runtime is also told the limit.
+func tuneGC(cfg *Config) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+	if cfg.MaxMemory > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cfg.MaxMemory + cfg.MaxMemory/2 + 64<<20)
+	}
+}

@@ -1,0 +1,43 @@
+// Command lagwise is the one binary of lagwise: the storage server, the
+// proxy and the tools around them.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `usage: lagwise <command> [arguments]
+
+commands:
+  server [redis.conf] [--directive value ...]   run a storage server (like redis-server)
+  proxy --config config.yaml                    run the proxy (not available yet)
+  up [--config config.yaml]                     run a master, replicas and the proxy (not available yet)
+  config check config.yaml                      validate a proxy config (not available yet)
+  version                                       print the version
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var code int
+	switch os.Args[1] {
+	case "server":
+		code = runServer(os.Args[2:])
+	case "proxy", "up", "config":
+		fmt.Fprintf(os.Stderr, "lagwise %s: not available yet in this version\n", os.Args[1])
+		code = 2
+	case "version", "--version", "-v":
+		fmt.Println("lagwise", version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "lagwise: unknown command %q\n\n%s", os.Args[1], usage)
+		code = 2
+	}
+	os.Exit(code)
+}
+
+const version = "0.1.0"
