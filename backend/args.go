@@ -13,36 +13,6 @@ import (
 // parseIntArg parses a strict integer (Redis's string2ll).
 func parseIntArg(b []byte) (int64, bool) { return resp.ParseInt(b) }
 
-// parseFloatArg parses a double as Redis's getDoubleFromObject does
-// (strtod): decimal or exponent notation, "inf"/"-inf"/"+inf", no NaN, no
-// leading or trailing space.
-func parseFloatArg(b []byte) (float64, bool) {
-	if len(b) == 0 || isSpaceByte(b[0]) || isSpaceByte(b[len(b)-1]) {
-		return 0, false
-	}
-	s := bstr(b)
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			// strtod gives ±HUGE_VAL for overflow and Redis accepts it only
-			// when the text says inf; an out-of-range literal is an error.
-			return 0, false
-		}
-		return 0, false
-	}
-	if math.IsNaN(f) {
-		return 0, false
-	}
-	// strconv accepts forms strtod would not (underscores, "0x" floats with
-	// 'p' exponents are fine for strtod too); reject underscores.
-	for _, c := range b {
-		if c == '_' {
-			return 0, false
-		}
-	}
-	return f, true
-}
-
 func isSpaceByte(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }

@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"math"
+	"strings"
 	"time"
 )
 
@@ -69,7 +71,7 @@ func (s *Server) signalReady(db *DB, key string) {
 			return
 		}
 	}
-	s.readyKeys = append(s.readyKeys, readyKey{db, key})
+	s.readyKeys = append(s.readyKeys, readyKey{db, strings.Clone(key)})
 }
 
 // serveBlocked serves the clients blocked on ready keys, in FIFO order per
@@ -80,22 +82,25 @@ func (s *Server) serveBlocked() {
 		s.readyKeys = nil
 		for _, r := range ready {
 			key := []byte(r.key)
-			for {
-				list := r.db.blocked[r.key]
-				if len(list) == 0 {
+			// In blocking order; a client waiting for another type (BLPOP
+			// on a key that became a zset) is skipped, not in the way.
+			waiting := append([]*blockedClient(nil), r.db.blocked[r.key]...)
+			for _, bc := range waiting {
+				if _, ok := r.db.dict.Get(r.key); !ok {
 					break
 				}
-				bc := list[0]
 				c := bc.c
+				if c.block != bc {
+					continue
+				}
 				savedDB := c.db
 				c.db = bc.db
 				served := bc.serve(c, key)
 				c.db = savedDB
-				if !served {
-					break
+				if served {
+					s.unblock(c)
+					close(bc.done)
 				}
-				s.unblock(c)
-				close(bc.done)
 			}
 		}
 	}
@@ -207,18 +212,20 @@ func isTimeout(err error) bool {
 // parseTimeout parses a blocking command's timeout in seconds (a double, as
 // Redis 7.0 accepts) into a duration; 0 means forever.
 func (c *Client) parseTimeout(arg []byte) (time.Duration, bool) {
-	f, ok := parseFloatArg(arg)
+	f, ok := parseLongDouble(arg)
 	if !ok {
 		c.errorReply(msgTimeout)
 		return 0, false
 	}
-	if f < 0 {
+	// Redis converts to whole milliseconds, rounding up, in a long long:
+	// anything that does not fit (inf too) reads as negative.
+	ms := math.Ceil(f * 1000)
+	if ms < 0 || ms >= 9.223372036854775807e18 {
 		c.errorReply(msgTimeoutNeg)
 		return 0, false
 	}
-	if f > 1e12 {
-		c.errorReply(msgTimeout)
-		return 0, false
+	if ms > float64(math.MaxInt64/int64(time.Millisecond)) {
+		return 0, true // beyond any real wait: forever
 	}
-	return time.Duration(f * float64(time.Second)), true
+	return time.Duration(ms) * time.Millisecond, true
 }

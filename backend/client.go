@@ -22,6 +22,9 @@ type Client struct {
 	inbuf   []byte
 	argv    [][]byte
 	pending []byte // bytes read while blocked, not yet in inbuf
+	// lim is a copy of the config limits the goroutine needs without the
+	// lock, refreshed whenever it holds the lock.
+	lim clientLimits
 
 	// Executor state: touched only while holding Server.mu.
 	db          *DB
@@ -57,6 +60,22 @@ type Client struct {
 	asyncWake  chan struct{}
 	softSince  time.Time
 	writerDone chan struct{}
+}
+
+type clientLimits struct {
+	timeout  time.Duration
+	queryBuf int64
+	parse    resp.Limits
+}
+
+// refreshLimits copies the config's limits; call it holding Server.mu.
+func (c *Client) refreshLimits() {
+	cfg := c.srv.cfg
+	c.lim = clientLimits{
+		timeout:  time.Duration(cfg.Timeout) * time.Second,
+		queryBuf: cfg.ClientQueryBufLimit,
+		parse:    resp.Limits{MaxBulk: cfg.ProtoMaxBulkLen, Unauthenticated: !c.authed},
+	}
 }
 
 const (
@@ -101,6 +120,7 @@ func (s *Server) serveConn(conn net.Conn) {
 	}
 	s.clients[c.id] = c
 	c.authed = s.cfg.RequirePass == ""
+	c.refreshLimits()
 	s.mu.Unlock()
 	defer s.unlinkClient(c)
 	c.readLoop()
@@ -156,8 +176,8 @@ func (c *Client) readLoop() {
 		if end == len(c.inbuf) {
 			c.inbuf, start, end = growInbuf(c.inbuf, start, end, 0)
 		}
-		if t := s.cfg.Timeout; t > 0 {
-			c.conn.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+		if t := c.lim.timeout; t > 0 {
+			c.conn.SetReadDeadline(time.Now().Add(t))
 		}
 		n, err := c.conn.Read(c.inbuf[end:])
 		if n > 0 {
@@ -192,7 +212,7 @@ func (c *Client) readLoop() {
 			if len(c.inbuf) > 4*readChunk {
 				c.inbuf = make([]byte, readChunk)
 			}
-		} else if int64(end-start) > s.cfg.ClientQueryBufLimit {
+		} else if int64(end-start) > c.lim.queryBuf {
 			s.logf("Closing client that reached max query buffer length (qbuf=%d)", end-start)
 			return
 		} else if need > len(c.inbuf)-start || start > len(c.inbuf)/2 {
@@ -227,12 +247,12 @@ func (c *Client) processInput(start, end int) (int, int) {
 	locked := false
 	defer func() {
 		if locked {
+			c.refreshLimits()
 			s.mu.Unlock()
 		}
 	}()
 	for start < end && !c.closeAfter {
-		lim := resp.Limits{MaxBulk: s.cfg.ProtoMaxBulkLen, Unauthenticated: !c.authed}
-		args, n, need, err := resp.ParseCommand(c.inbuf[start:end], c.argv, lim)
+		args, n, need, err := resp.ParseCommand(c.inbuf[start:end], c.argv, c.lim.parse)
 		c.argv = args[:0]
 		if err != nil {
 			if !locked {
@@ -256,15 +276,30 @@ func (c *Client) processInput(start, end int) (int, int) {
 		}
 		c.argv = args
 		s.process(c)
+		c.lim.parse.Unauthenticated = !c.authed
 		if c.block != nil {
-			// Wait outside the lock; the reply arrives in c.out.
+			// Write the replies so far and wait outside the lock. They are
+			// taken while still holding it: once it is released, serving
+			// the blocked client appends its reply to c.out.
+			prev := c.out
+			c.out = nil
 			s.mu.Unlock()
 			locked = false
-			if !c.flush() {
-				c.closeAfter = true
-				return end, 0
+			if len(prev) > 0 {
+				n, err := c.conn.Write(prev)
+				s.stats.netOutput.Add(int64(n))
+				if err != nil {
+					c.closeAfter = true
+					return end, 0
+				}
 			}
 			c.waitBlocked()
+		}
+		if c.overOutputLimit() {
+			s.logf("Client id=%d addr=%s closed for overcoming of output buffer limits.", c.id, c.addr)
+			c.out = c.out[:0]
+			c.closeAfter = true
+			return end, 0
 		}
 		if len(c.out) > flushThresh {
 			s.mu.Unlock()
@@ -300,4 +335,29 @@ func (c *Client) exemptFromTimeout() bool {
 	c.srv.mu.Lock()
 	defer c.srv.mu.Unlock()
 	return len(c.subs) > 0 || len(c.psubs) > 0 || c.block != nil
+}
+
+// overOutputLimit applies client-output-buffer-limit to the replies a
+// normal client has pending: past the hard limit, or past the soft limit
+// for longer than its seconds, the client is disconnected, as in Redis.
+// (Pub/sub clients are checked where messages are queued.)
+func (c *Client) overOutputLimit() bool {
+	if c.async {
+		return false
+	}
+	lim := c.srv.cfg.OutputLimits[classNormal]
+	n := int64(len(c.out))
+	if lim.hard > 0 && n > lim.hard {
+		return true
+	}
+	if lim.soft > 0 && n > lim.soft {
+		if c.softSince.IsZero() {
+			c.softSince = time.Now()
+		} else if time.Since(c.softSince) > time.Duration(lim.softSecs)*time.Second {
+			return true
+		}
+	} else if !c.softSince.IsZero() {
+		c.softSince = time.Time{}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 )
 
@@ -63,8 +64,6 @@ const (
 	setPXAT
 	setPersist
 )
-
-type expireUnit int
 
 // parseSetArgs parses SET's (isGetex false) or GETEX's options from argv[from:].
 // It returns the flags and the absolute expiry in unix ms (0: none).
@@ -445,25 +444,27 @@ func cmdIncrByFloat(c *Client) {
 	if !ok {
 		return
 	}
-	incr, ok := c.floatArg(2)
-	if !ok {
-		return
-	}
-	var cur float64
+	// Redis adds in C's long double, and so do we (see numbers.go).
+	cur := new(big.Float)
 	if exists {
-		v, ok := parseFloatArg([]byte(o.Str()))
+		v, ok := ld80Parse(o.Str())
 		if !ok {
 			c.errorReply(msgNotFloat)
 			return
 		}
 		cur = v
 	}
-	cur += incr
-	if math.IsNaN(cur) || math.IsInf(cur, 0) {
+	incr, ok := ld80Parse(bstr(c.argv[2]))
+	if !ok {
+		c.errorReply(msgNotFloat)
+		return
+	}
+	sum, ok := ld80Add(cur, incr)
+	if !ok {
 		c.errorReply("ERR increment would produce NaN or Infinity")
 		return
 	}
-	s := formatFloatHuman(cur)
+	s := ld80FormatHuman(sum)
 	if exists {
 		c.replaceValue(key, StrObj(s))
 		c.touched(key)

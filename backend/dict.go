@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"strings"
 	"hash/maphash"
 	"math/rand/v2"
 )
@@ -68,12 +69,13 @@ func (d *Dict) Set(key string, o Obj) bool {
 	return !exists
 }
 
-// Replace stores o at an existing key, keeping the key's string. It is a
-// no-op for a missing key.
+// Replace stores o at an existing key; it is a no-op for a missing key.
+// A Go map assignment also stores the key string it is given, so the key is
+// copied: callers may pass a view of a request buffer.
 func (d *Dict) Replace(key string, o Obj) {
 	m := d.shard(key)
 	if _, ok := m[key]; ok {
-		m[key] = o
+		m[strings.Clone(key)] = o
 	}
 }
 

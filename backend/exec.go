@@ -118,6 +118,9 @@ func (s *Server) lookup(argv [][]byte) (*cmdEntry, string) {
 		return e, ""
 	}
 	if len(argv) < 2 {
+		if e.fn != nil {
+			return e, ""
+		}
 		return nil, fmt.Sprintf("ERR wrong number of arguments for '%s' command", e.meta.Name)
 	}
 	sub := e.subs[strings.ToLower(string(argv[1]))]
@@ -165,6 +168,18 @@ func sanitize(s string) string {
 // Redis makes before a call (arity, auth, MULTI queueing, pub/sub context,
 // memory), then the call itself.
 func (s *Server) process(c *Client) {
+	if c.killed {
+		// CLIENT KILL'ed while its requests were still buffered.
+		c.closeAfter = true
+		return
+	}
+	s.processCommand(c)
+	if c.async {
+		c.moveToAsync()
+	}
+}
+
+func (s *Server) processCommand(c *Client) {
 	s.now = time.Now().UnixMilli()
 	e, errMsg := s.lookup(c.argv)
 	if e == nil {
@@ -179,6 +194,12 @@ func (s *Server) process(c *Client) {
 		s.rejectCall(c, e, msgNoAuth)
 		return
 	}
+	// Memory is checked before queueing too: a transaction that would
+	// need memory over the limit fails at once, as in Redis.
+	if s.cfg.MaxMemory > 0 && (e.meta.Has(command.DenyOOM) || (c.multi != nil && !e.isMulti)) && !s.performEvictions() {
+		s.rejectCall(c, e, msgOOM)
+		return
+	}
 	if c.multi != nil && !e.isMulti {
 		c.queue(e)
 		return
@@ -187,14 +208,7 @@ func (s *Server) process(c *Client) {
 		s.rejectCall(c, e, fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", e.meta.Name))
 		return
 	}
-	if s.cfg.MaxMemory > 0 && !s.performEvictions() && e.meta.Has(command.DenyOOM) {
-		s.rejectCall(c, e, msgOOM)
-		return
-	}
 	s.call(c, e)
-	if c.async {
-		c.moveToAsync()
-	}
 }
 
 // rejectCall replies an error for a command that did not run (Redis's
@@ -219,13 +233,14 @@ func (s *Server) call(c *Client, e *cmdEntry) {
 	c.curCmd = nil
 	e.calls++
 	e.usec += int64(time.Since(start) / time.Microsecond)
-	if s.stats.totalErrorReplies != before {
+	if s.stats.totalErrorReplies > before {
 		e.failed++
 	}
 	s.stats.commandsProcessed++
 	c.lastCmd = e.meta.Name
 	c.lastActive = time.Now()
-	if len(s.readyKeys) > 0 {
+	// Inside EXEC, blocked clients wait for the whole transaction.
+	if len(s.readyKeys) > 0 && !c.inExec {
 		s.serveBlocked()
 	}
 }
@@ -240,17 +255,17 @@ func allowedInPubSub(name string) bool {
 
 // Reply helpers. Each appends one RESP2 element to c.out.
 
-func (c *Client) ok()                { c.out = resp.AppendOK(c.out) }
-func (c *Client) simple(s string)    { c.out = resp.AppendSimple(c.out, s) }
-func (c *Client) integer(n int64)    { c.out = resp.AppendInt(c.out, n) }
-func (c *Client) bulk(b []byte)      { c.out = resp.AppendBulk(c.out, b) }
-func (c *Client) bulkStr(s string)   { c.out = resp.AppendBulkString(c.out, s) }
-func (c *Client) bulkInt(n int64)    { c.out = resp.AppendBulkInt(c.out, n) }
+func (c *Client) ok()                 { c.out = resp.AppendOK(c.out) }
+func (c *Client) simple(s string)     { c.out = resp.AppendSimple(c.out, s) }
+func (c *Client) integer(n int64)     { c.out = resp.AppendInt(c.out, n) }
+func (c *Client) bulk(b []byte)       { c.out = resp.AppendBulk(c.out, b) }
+func (c *Client) bulkStr(s string)    { c.out = resp.AppendBulkString(c.out, s) }
+func (c *Client) bulkInt(n int64)     { c.out = resp.AppendBulkInt(c.out, n) }
 func (c *Client) bulkFloat(f float64) { c.out = resp.AppendBulkFloat(c.out, f) }
-func (c *Client) null()              { c.out = resp.AppendNull(c.out) }
-func (c *Client) nullArray()         { c.out = resp.AppendNullArray(c.out) }
-func (c *Client) array(n int)        { c.out = resp.AppendArray(c.out, n) }
-func (c *Client) raw(b string)       { c.out = append(c.out, b...) }
+func (c *Client) null()               { c.out = resp.AppendNull(c.out) }
+func (c *Client) nullArray()          { c.out = resp.AppendNullArray(c.out) }
+func (c *Client) array(n int)         { c.out = resp.AppendArray(c.out, n) }
+func (c *Client) raw(b string)        { c.out = append(c.out, b...) }
 
 // errorReply appends an error and counts it for INFO errorstats.
 func (c *Client) errorReply(msg string) {

@@ -2,8 +2,111 @@ package backend
 
 // globMatch reports whether s matches the glob pattern p with Redis's
 // stringmatchlen rules: * ? [abc] [^a-z] and \ escapes; nocase folds ASCII.
+// Like Redis, an empty string matches only the empty pattern (callers that
+// mean "everything" by "*" skip matching altogether, as KEYS and SCAN do).
+//
+// It runs in O(len(p)·len(s)): a '*' remembers one backtrack point, the
+// classic greedy algorithm, so hostile patterns cannot stall the executor.
 func globMatch(p, s string, nocase bool) bool {
-	return globMatchDepth(p, s, nocase, 0)
+	if len(s) == 0 {
+		return len(p) == 0
+	}
+	pi, si := 0, 0
+	starP, starS := -1, -1
+	for si < len(s) {
+		if pi < len(p) {
+			switch p[pi] {
+			case '*':
+				for pi < len(p) && p[pi] == '*' {
+					pi++
+				}
+				if pi == len(p) {
+					return true
+				}
+				starP, starS = pi, si
+				continue
+			case '?':
+				pi++
+				si++
+				continue
+			case '[':
+				ok, n := matchClass(p[pi+1:], s[si], nocase)
+				if ok {
+					pi += 1 + n
+					si++
+					continue
+				}
+			default:
+				lit := p[pi]
+				n := 1
+				if lit == '\\' && pi+1 < len(p) {
+					lit = p[pi+1]
+					n = 2
+				}
+				if lit == s[si] || (nocase && lower(lit) == lower(s[si])) {
+					pi += n
+					si++
+					continue
+				}
+			}
+		}
+		if starP < 0 {
+			return false
+		}
+		// Let the last '*' swallow one more byte and retry from there.
+		starS++
+		pi, si = starP, starS
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// matchClass matches c against the class whose body starts at p (just after
+// '['). It returns whether c matched and how many bytes of p the class
+// takes, including its closing ']'. An unterminated class takes the rest of
+// the pattern, as in Redis.
+func matchClass(p string, c byte, nocase bool) (bool, int) {
+	i := 0
+	not := i < len(p) && p[i] == '^'
+	if not {
+		i++
+	}
+	match := false
+	for i < len(p) && p[i] != ']' {
+		switch {
+		case p[i] == '\\' && i+1 < len(p):
+			i++
+			if p[i] == c {
+				match = true
+			}
+		case i+2 < len(p) && p[i+1] == '-':
+			start, end, x := p[i], p[i+2], c
+			if start > end {
+				start, end = end, start
+			}
+			if nocase {
+				start, end, x = lower(start), lower(end), lower(x)
+			}
+			if x >= start && x <= end {
+				match = true
+			}
+			i += 2
+		default:
+			if p[i] == c || (nocase && lower(p[i]) == lower(c)) {
+				match = true
+			}
+		}
+		i++
+	}
+	if i < len(p) {
+		i++ // the closing ']'
+	}
+	if not {
+		match = !match
+	}
+	return match, i
 }
 
 func lower(c byte) byte {
@@ -11,107 +114,4 @@ func lower(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
-}
-
-func globMatchDepth(p, s string, nocase bool, depth int) bool {
-	if depth > 1000 {
-		// Redis guards the recursion the same way (nesting of '*').
-		return false
-	}
-	for len(p) > 0 && len(s) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 1 && p[1] == '*' {
-				p = p[1:]
-			}
-			if len(p) == 1 {
-				return true
-			}
-			for len(s) > 0 {
-				if globMatchDepth(p[1:], s, nocase, depth+1) {
-					return true
-				}
-				s = s[1:]
-			}
-			return false
-		case '?':
-			s = s[1:]
-		case '[':
-			p = p[1:]
-			not := len(p) > 0 && p[0] == '^'
-			if not {
-				p = p[1:]
-			}
-			match := false
-			for {
-				if len(p) == 0 {
-					break
-				}
-				if p[0] == '\\' && len(p) >= 2 {
-					p = p[1:]
-					if p[0] == s[0] {
-						match = true
-					}
-				} else if p[0] == ']' {
-					break
-				} else if len(p) >= 3 && p[1] == '-' {
-					start, end := p[0], p[2]
-					c := s[0]
-					if start > end {
-						start, end = end, start
-					}
-					if nocase {
-						start, end, c = lower(start), lower(end), lower(c)
-					}
-					p = p[2:]
-					if c >= start && c <= end {
-						match = true
-					}
-				} else {
-					if nocase {
-						if lower(p[0]) == lower(s[0]) {
-							match = true
-						}
-					} else if p[0] == s[0] {
-						match = true
-					}
-				}
-				p = p[1:]
-			}
-			if len(p) == 0 {
-				// Unterminated class: Redis backs up so the ']' step below
-				// consumes nothing.
-				p = " "
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			s = s[1:]
-		case '\\':
-			if len(p) >= 2 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if nocase {
-				if lower(p[0]) != lower(s[0]) {
-					return false
-				}
-			} else if p[0] != s[0] {
-				return false
-			}
-			s = s[1:]
-		}
-		p = p[1:]
-		if len(s) == 0 {
-			for len(p) > 0 && p[0] == '*' {
-				p = p[1:]
-			}
-			break
-		}
-	}
-	return len(p) == 0 && len(s) == 0
 }

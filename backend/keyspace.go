@@ -139,13 +139,7 @@ func (c *Client) dirty(n int) { c.srv.dirty += int64(n) }
 
 // setExpire sets the absolute unix-ms expiry of an existing key.
 func (c *Client) setExpire(key []byte, at int64) {
-	db := c.db
-	if cur, ok := db.expires[bstr(key)]; ok {
-		_ = cur
-		db.expires[bstr(key)] = at
-		return
-	}
-	db.expires[string(key)] = at
+	c.db.expires[string(key)] = at
 }
 
 // removeExpire makes key persistent; it reports whether it had a TTL.

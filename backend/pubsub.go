@@ -265,7 +265,7 @@ func (c *Client) helpReply(cmd string, lines []string) {
 		c.simple(l)
 	}
 	c.simple("HELP")
-	c.simple("    Print this help.")
+	c.simple("    Prints this help.")
 }
 
 // goAsync switches c to asynchronous output: from now on its replies and

@@ -52,6 +52,9 @@ type Server struct {
 	// readyKeys lists keys that got data while clients were blocked on them.
 	readyKeys []readyKey
 
+	adminSt adminState  // DEBUG switches, INFO samplers (cmd_server.go)
+	evict   evictState  // maxmemory accounting and eviction pool (evict.go)
+
 	shutdownOnce sync.Once
 	done         chan struct{}
 	closing      atomic.Bool
@@ -83,6 +86,8 @@ func New(cfg *Config) *Server {
 		done:      make(chan struct{}),
 	}
 	s.stats.errorCounts = map[string]int64{}
+	s.adminSt = newAdminState(s.startTime)
+	s.evict = evictState{readAt: -1}
 	s.dbs = make([]*DB, cfg.Databases)
 	for i := range s.dbs {
 		s.dbs[i] = newDB(i)
@@ -211,7 +216,9 @@ func (s *Server) SetLogOutput(w io.Writer) { s.logger.SetOutput(w) }
 // active expiry cycle and client timeouts.
 func (s *Server) cron() {
 	defer s.wg.Done()
+	s.mu.Lock()
 	hz := s.cfg.Hz
+	s.mu.Unlock()
 	t := time.NewTicker(time.Second / time.Duration(hz))
 	defer t.Stop()
 	for {
@@ -222,7 +229,10 @@ func (s *Server) cron() {
 		}
 		s.mu.Lock()
 		s.now = time.Now().UnixMilli()
-		s.activeExpireCycle()
+		if s.activeExpireEnabled() {
+			s.activeExpireCycle()
+		}
+		s.statsTick()
 		if s.cfg.Hz != hz {
 			hz = s.cfg.Hz
 			t.Reset(time.Second / time.Duration(hz))

@@ -1,0 +1,21 @@
+// Package e2e holds lagwise's black-box tests. They build the real lagwise
+// binary, start it next to a real redis-server 7.0 on free local ports, send
+// both servers the same commands over plain TCP and compare the raw RESP
+// replies byte for byte.
+//
+// Run them from the module root:
+//
+//	go test ./e2e/ -run Differential -v -count=1
+//
+// Environment:
+//
+//	CI=true                       a missing redis-server fails the tests instead of skipping them
+//	LAGWISE_DIFF_AGAINST=redis    compare against a second redis-server instead of lagwise;
+//	                              the lagwise binary is not built. With two Redis servers the
+//	                              differential run must report zero mismatches, which checks
+//	                              that the command list is deterministic and its
+//	                              normalisations are right.
+//	LAGWISE_DIFF_VERBOSE=1        log every command of the differential run with both replies
+//
+// The command list and its normalisation rules are in testdata/differential.txt.
+package e2e

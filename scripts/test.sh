@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every test of lagwise: vet, unit and end-to-end tests (with the race
+# detector on the packages that run goroutines), and each fuzz target for a
+# bounded time. Ends with one summary line: "tests: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZTIME=${FUZZTIME:-20s}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+
+step() { echo "==> $*"; }
+
+step "go vet ./..."
+go vet ./... || status=1
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change: $unformatted"
+  status=1
+fi
+
+step "unit tests with -race (backend)"
+go test -race -count=1 -v ./backend/... 2>&1 | tee -a "$log" | grep -E '^(--- FAIL|FAIL|ok|panic)' 
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+step "other packages and end-to-end tests"
+others=$(go list ./... | grep -v '/backend')
+if [ -n "$others" ]; then
+  # shellcheck disable=SC2086
+  go test -count=1 -v $others 2>&1 | tee -a "$log" | grep -E '^(--- FAIL|--- SKIP|FAIL|ok|panic)'
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+fi
+
+step "fuzzing, $FUZZTIME per target"
+for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do
+  dir=$(dirname "$target")
+  for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$target" | sed 's/^func //'); do
+    echo "fuzz $dir $fn"
+    if go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" "$dir" >"$log.fuzz" 2>&1; then
+      echo "--- PASS: $fn (fuzz)" >>"$log"
+    else
+      tail -30 "$log.fuzz"
+      echo "--- FAIL: $fn (fuzz)" >>"$log"
+      status=1
+    fi
+  done
+done
+rm -f "$log.fuzz"
+
+passed=$(grep -c -- '--- PASS' "$log" || true)
+failed=$(grep -c -- '--- FAIL' "$log" || true)
+skipped=$(grep -c -- '--- SKIP' "$log" || true)
+if [ "$failed" -gt 0 ]; then
+  grep -- '--- FAIL' "$log"
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit $status
