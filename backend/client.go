@@ -55,6 +55,7 @@ type Client struct {
 	// order they were made under the executor lock, and are written by a
 	// writer goroutine so a slow subscriber never holds up a publisher.
 	omu        sync.Mutex
+	wmu        sync.Mutex // serialises the async writer and the final flush
 	async      bool
 	asyncBuf   []byte
 	asyncWake  chan struct{}
@@ -157,13 +158,20 @@ func (s *Server) unlinkClient(c *Client) {
 	c.unwatchAll()
 	s.pubsubUnsubscribeAll(c)
 	s.mu.Unlock()
-	c.conn.Close()
 	if c.asyncWake != nil {
+		// Write what the subscriber still has queued (QUIT's +OK), then
+		// stop its writer.
+		c.wmu.Lock()
 		c.omu.Lock()
+		rest := c.asyncBuf
+		c.asyncBuf = nil
 		close(c.asyncWake)
 		c.asyncWake = nil
 		c.omu.Unlock()
+		c.conn.Write(rest)
+		c.wmu.Unlock()
 	}
+	c.conn.Close()
 }
 
 // readLoop reads requests, executes every complete one of a read under one

@@ -218,7 +218,7 @@ func directives() map[string]*directive {
 			enumDir("loglevel", "notice", true, []string{"debug", "verbose", "notice", "warning", "nothing"}, func(c *Config) *string { return &c.LogLevel }),
 			strDir("logfile", "", false, func(c *Config) *string { return &c.LogFile }),
 			intDir("hz", "10", true, 1, 500, func(c *Config) *int { return &c.Hz }),
-			intDir("hash-max-listpack-entries", "128", true, 0, math.MaxInt64, func(c *Config) *int { return &c.HashMaxListpackEntr }),
+			intDir("hash-max-listpack-entries", "512", true, 0, math.MaxInt64, func(c *Config) *int { return &c.HashMaxListpackEntr }),
 			intDir("hash-max-listpack-value", "64", true, 0, math.MaxInt64, func(c *Config) *int { return &c.HashMaxListpackValue }),
 			intDir("set-max-intset-entries", "512", true, 0, math.MaxInt64, func(c *Config) *int { return &c.SetMaxIntsetEntries }),
 			intDir("zset-max-listpack-entries", "128", true, 0, math.MaxInt64, func(c *Config) *int { return &c.ZSetMaxListpackEntr }),
@@ -261,7 +261,7 @@ func directives() map[string]*directive {
 			{"repl-diskless-sync-delay", "5"}, {"repl-diskless-load", "disabled"}, {"repl-ping-replica-period", "10"},
 			{"repl-timeout", "60"}, {"repl-backlog-size", "1048576"}, {"repl-backlog-ttl", "3600"},
 			{"replica-priority", "100"}, {"min-replicas-to-write", "0"}, {"min-replicas-max-lag", "10"},
-			{"masterauth", ""}, {"masteruser", ""}, {"replica-announce-ip", ""}, {"replica-announce-port", "0"},
+			{"masterauth", ""}, {"masteruser", ""}, {"replica-announce-ip", ""}, {"maxmemory-clients", "0"}, {"maxmemory-eviction-tenacity", "10"}, {"replica-announce-port", "0"},
 			{"repl-disable-tcp-nodelay", "no"}, {"rdb-del-sync-files", "no"}, {"shutdown-timeout", "10"},
 		} {
 			list = append(list, otherDir(o[0], o[1]))

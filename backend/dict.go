@@ -1,9 +1,9 @@
 package backend
 
 import (
-	"strings"
 	"hash/maphash"
 	"math/rand/v2"
+	"strings"
 )
 
 // Dict is a keyspace: string keys to values, growable without a stop-the-

@@ -217,6 +217,14 @@ func (s *Server) rejectCall(c *Client, e *cmdEntry, msg string) {
 	if e != nil {
 		e.reject++
 	}
+	if e != nil && e.meta.Name == "exec" {
+		// A rejected EXEC ends the transaction it was meant to run, and
+		// says so even outside MULTI, as Redis's execCommandAbort does.
+		c.multi = nil
+		c.unwatchAll()
+		c.errorReply("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		return
+	}
 	if c.multi != nil {
 		c.multi.aborted = true
 	}

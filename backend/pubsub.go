@@ -325,13 +325,18 @@ func (c *Client) push(b []byte) {
 func (c *Client) asyncWriter(wake chan struct{}) {
 	var buf []byte
 	for range wake {
+		// wmu is held from taking the bytes to writing them, so the final
+		// flush of a closing client cannot overtake them.
+		c.wmu.Lock()
 		c.omu.Lock()
 		buf, c.asyncBuf = c.asyncBuf, buf[:0]
 		c.omu.Unlock()
 		if len(buf) == 0 {
+			c.wmu.Unlock()
 			continue
 		}
 		n, err := c.conn.Write(buf)
+		c.wmu.Unlock()
 		c.srv.stats.netOutput.Add(int64(n))
 		if err != nil {
 			c.conn.Close()

@@ -52,8 +52,8 @@ type Server struct {
 	// readyKeys lists keys that got data while clients were blocked on them.
 	readyKeys []readyKey
 
-	adminSt adminState  // DEBUG switches, INFO samplers (cmd_server.go)
-	evict   evictState  // maxmemory accounting and eviction pool (evict.go)
+	adminSt adminState // DEBUG switches, INFO samplers (cmd_server.go)
+	evict   evictState // maxmemory accounting and eviction pool (evict.go)
 
 	shutdownOnce sync.Once
 	done         chan struct{}
