@@ -424,9 +424,8 @@ func hsRandomPositions(n, k int) []int {
 }
 
 func cmdHScan(c *Client) {
-	cursor, ok := hsParseCursor(c.argv[2])
+	cursor, ok := c.scanCursor(2)
 	if !ok {
-		c.errorReply("ERR invalid cursor")
 		return
 	}
 	h, ok := c.hashRead(c.argv[1])
@@ -437,7 +436,7 @@ func cmdHScan(c *Client) {
 		c.raw("*2\r\n$1\r\n0\r\n*0\r\n")
 		return
 	}
-	opts, ok := c.hsScanOptions(3)
+	opts, ok := c.scanOptions(3, false)
 	if !ok {
 		return
 	}
@@ -459,78 +458,4 @@ func cmdHScan(c *Client) {
 	c.array(2)
 	c.bulkStr(strconv.FormatUint(cursor, 10))
 	c.strs(items)
-}
-
-// hsScanOpts are the options of HSCAN and SSCAN.
-type hsScanOpts struct {
-	count   int
-	pattern string
-	usePat  bool
-}
-
-func (o *hsScanOpts) matches(s string) bool { return !o.usePat || globMatch(o.pattern, s, false) }
-
-// hsScanOptions parses COUNT and MATCH from argv[from:] as Redis's
-// scanGenericCommand does, replying the error itself.
-func (c *Client) hsScanOptions(from int) (hsScanOpts, bool) {
-	o := hsScanOpts{count: 10}
-	argv := c.argv
-	for i := from; i < len(argv); i += 2 {
-		more := len(argv) - i
-		switch {
-		case eq(argv[i], "count") && more >= 2:
-			n, ok := c.intArg(i + 1)
-			if !ok {
-				return o, false
-			}
-			if n < 1 {
-				c.syntaxErr()
-				return o, false
-			}
-			o.count = int(min(n, math.MaxInt32))
-		case eq(argv[i], "match") && more >= 2:
-			o.pattern = string(argv[i+1])
-			o.usePat = o.pattern != "*"
-		default:
-			c.syntaxErr()
-			return o, false
-		}
-	}
-	return o, true
-}
-
-// hsParseCursor parses a cursor as Redis does with strtoul: optional sign
-// (a minus negates modulo 2^64), decimal digits, no leading space, nothing
-// after; the empty string is 0.
-func hsParseCursor(b []byte) (uint64, bool) {
-	if len(b) == 0 {
-		return 0, true
-	}
-	if isSpaceByte(b[0]) {
-		return 0, false
-	}
-	i := 0
-	neg := false
-	if b[0] == '+' || b[0] == '-' {
-		neg = b[0] == '-'
-		i++
-	}
-	if i == len(b) {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(b); i++ {
-		d := b[i]
-		if d < '0' || d > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-uint64(d-'0'))/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(d-'0')
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
 }

@@ -5,20 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"net"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The expected replies in this file and in cmd_set_test.go are the bytes
-// Redis 7.0 sends. Setting HS_TEST_REDIS=host:port runs the tests that talk
-// to a server against that server instead (it is flushed first), to check
-// the tables themselves.
+// Redis 7.0 sends; BACKEND_TEST_REDIS runs the tests that talk to a server
+// against a reference server instead (see testutil_test.go).
 
 type hsStep struct {
 	cmd  string // arguments separated by spaces; "double quotes" group
@@ -31,51 +26,22 @@ const (
 	hsSorted // the reply is an array whose order Redis leaves random: compare it sorted
 )
 
-// hsStart starts an in-process server on a free port.
-func hsStart(t *testing.T) *Server {
-	t.Helper()
-	cfg := DefaultConfig()
-	cfg.Port = 0
-	cfg.Bind = []string{"127.0.0.1"}
-	s := New(cfg)
-	s.SetLogOutput(io.Discard)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve()
-	t.Cleanup(s.Shutdown)
-	return s
-}
-
-// hsTarget is the address to test: the reference server of HS_TEST_REDIS
-// (flushed), or a fresh in-process server.
+// hsTarget is the address to test (see testTarget), with the hash and set
+// encoding limits of a reference server at their defaults.
 func hsTarget(t *testing.T) string {
 	t.Helper()
-	if addr := os.Getenv("HS_TEST_REDIS"); addr != "" {
-		c := hsDial(t, addr)
-		c.expect("flushall", "+OK\r\n")
-		c.expect("config set hash-max-listpack-entries 128", "+OK\r\n")
-		c.expect("config set hash-max-listpack-value 64", "+OK\r\n")
-		c.expect("config set set-max-intset-entries 512", "+OK\r\n")
-		return addr
-	}
-	return hsStart(t).Addr().String()
+	return testTarget(t,
+		"config set hash-max-listpack-entries 128",
+		"config set hash-max-listpack-value 64",
+		"config set set-max-intset-entries 512")
 }
 
-type hsConn struct {
-	t    *testing.T
-	conn net.Conn
-	r    *bufio.Reader
-}
-
-func hsDial(t *testing.T, addr string) *hsConn {
+// hsDial connects to addr; its command lines are split by hsSplit.
+func hsDial(t *testing.T, addr string) *testConn {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &hsConn{t: t, conn: conn, r: bufio.NewReader(conn)}
+	c := dialTest(t, addr)
+	c.split = hsSplit
+	return c
 }
 
 // hsSplit splits a command line on spaces; "double quotes" make one
@@ -102,86 +68,6 @@ func hsSplit(line string) []string {
 	return args
 }
 
-// send writes one request without reading its reply.
-func (c *hsConn) send(args ...string) {
-	c.t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := c.conn.Write([]byte(b.String())); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-// read returns the next raw reply.
-func (c *hsConn) read() string {
-	c.t.Helper()
-	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var sb strings.Builder
-	if err := hsReadReply(c.r, &sb); err != nil {
-		c.t.Fatalf("reading reply: %v (got %q)", err, sb.String())
-	}
-	return sb.String()
-}
-
-// do sends a request given as arguments and returns its raw reply.
-func (c *hsConn) do(args ...string) string {
-	c.t.Helper()
-	c.send(args...)
-	return c.read()
-}
-
-// cmd sends a request given as a command line.
-func (c *hsConn) cmd(line string) string {
-	c.t.Helper()
-	return c.do(hsSplit(line)...)
-}
-
-func (c *hsConn) expect(line, want string) {
-	c.t.Helper()
-	if got := c.cmd(line); got != want {
-		c.t.Errorf("%s:\n got %q\nwant %q", line, got, want)
-	}
-}
-
-// hsReadReply copies one RESP2 reply from r to sb.
-func hsReadReply(r *bufio.Reader, sb *strings.Builder) error {
-	line, err := r.ReadString('\n')
-	sb.WriteString(line)
-	if err != nil {
-		return err
-	}
-	if len(line) < 3 || !strings.HasSuffix(line, "\r\n") {
-		return fmt.Errorf("bad line %q", line)
-	}
-	switch line[0] {
-	case '+', '-', ':':
-		return nil
-	case '$', '*':
-		n, err := strconv.Atoi(line[1 : len(line)-2])
-		if err != nil {
-			return err
-		}
-		if line[0] == '$' {
-			if n >= 0 {
-				buf := make([]byte, n+2)
-				_, err = io.ReadFull(r, buf)
-				sb.Write(buf)
-			}
-			return err
-		}
-		for i := 0; i < n; i++ {
-			if err := hsReadReply(r, sb); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return fmt.Errorf("bad reply type %q", line)
-}
-
 // hsElems returns the raw top-level elements of an array reply and its
 // header.
 func hsElems(t *testing.T, raw string) (header string, elems []string) {
@@ -194,7 +80,7 @@ func hsElems(t *testing.T, raw string) (header string, elems []string) {
 	n, _ := strconv.Atoi(header[1 : len(header)-2])
 	for i := 0; i < n; i++ {
 		var sb strings.Builder
-		if err := hsReadReply(r, &sb); err != nil {
+		if err := readReply(r, &sb); err != nil {
 			t.Fatalf("bad array reply %q: %v", raw, err)
 		}
 		elems = append(elems, sb.String())
@@ -283,7 +169,7 @@ func TestHashRandField(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		n    int
-	}{{"listpack", 5}, {"hashtable", 300}} {
+	}{{"listpack", 5}, {"hashtable", 600}} {
 		key := "h-" + tc.name
 		fields := map[string]string{}
 		args := []string{"hset", key}
@@ -344,7 +230,7 @@ func TestHashRandField(t *testing.T) {
 		}
 		for f := range fields {
 			// Redis's own sampling is only roughly fair: check ours alone.
-			if os.Getenv("HS_TEST_REDIS") == "" && (hist[f] < 100 || hist[f] > 300) {
+			if testRedisAddr() == "" && (hist[f] < 100 || hist[f] > 300) {
 				t.Errorf("%s: field %s drawn %d times of %d, expected about 200", key, f, hist[f], draws)
 			}
 		}
@@ -359,7 +245,7 @@ func TestHashRandField(t *testing.T) {
 
 // hsScanAll runs a SCAN-family command to the end and returns every item
 // returned (flattened), checking that it ends within maxCalls calls.
-func hsScanAll(t *testing.T, c *hsConn, maxCalls int, args []string, between func()) []string {
+func hsScanAll(t *testing.T, c *testConn, maxCalls int, args []string, between func()) []string {
 	t.Helper()
 	cursor := "0"
 	var all []string
@@ -450,7 +336,7 @@ func TestHashScanHashtable(t *testing.T) {
 }
 
 // hsTarget2 is the address c is connected to, for a second connection.
-func hsTarget2(t *testing.T, c *hsConn) string { return c.conn.RemoteAddr().String() }
+func hsTarget2(t *testing.T, c *testConn) string { return c.conn.RemoteAddr().String() }
 
 // WATCH sees a key changed by a command exactly when Redis signals it:
 // HSET always, HDEL/HSETNX/HINCRBY only when they change something.

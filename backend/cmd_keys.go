@@ -432,88 +432,25 @@ func cmdKeys(c *Client) {
 	c.strs(keys)
 }
 
-// parseScanCursor parses a cursor as Redis does with strtoul: optional sign
-// (a negative number wraps), decimal digits, nothing else; an empty string
-// is cursor 0.
-func parseScanCursor(b []byte) (uint64, bool) {
-	if len(b) == 0 {
-		return 0, true
-	}
-	i := 0
-	neg := false
-	switch b[0] {
-	case '+':
-		i++
-	case '-':
-		neg = true
-		i++
-	}
-	if i == len(b) {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(b); i++ {
-		ch := b[i]
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		d := uint64(ch - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 func cmdScan(c *Client) {
 	s, db := c.srv, c.db
-	cursor, ok := parseScanCursor(c.argv[1])
+	cursor, ok := c.scanCursor(1)
 	if !ok {
-		c.errorReply("ERR invalid cursor")
 		return
 	}
-	count := int64(10)
-	var pat, typ []byte
-	usePat := false
-	for i := 2; i < len(c.argv); i += 2 {
-		a := c.argv[i]
-		more := i+1 < len(c.argv)
-		switch {
-		case eq(a, "count") && more:
-			n, ok := c.intArg(i + 1)
-			if !ok {
-				return
-			}
-			if n < 1 {
-				c.syntaxErr()
-				return
-			}
-			count = n
-		case eq(a, "match") && more:
-			pat = c.argv[i+1]
-			usePat = !(len(pat) == 1 && pat[0] == '*')
-		case eq(a, "type") && more:
-			typ = c.argv[i+1]
-		default:
-			c.syntaxErr()
-			return
-		}
+	opts, ok := c.scanOptions(2, true)
+	if !ok {
+		return
 	}
-	if count > math.MaxInt32 {
-		count = math.MaxInt32
-	}
+	typ := opts.typ
 	var keys []string
-	next := db.dict.Scan(cursor, int(count), func(k string, _ Obj) {
+	next := db.dict.Scan(cursor, opts.count, func(k string, _ Obj) {
 		keys = append(keys, k)
 	})
 	kept := keys[:0]
 	for _, k := range keys {
-		if usePat && !globMatch(bstr(pat), k, false) {
+		if !opts.matches(k) {
 			continue
 		}
 		if typ != nil {

@@ -2,10 +2,7 @@ package backend
 
 import (
 	"bufio"
-	"fmt"
 	"io"
-	"net"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,56 +11,15 @@ import (
 )
 
 // The expected replies below are the bytes Redis 7.0 sends. Setting
-// KEYS_TEST_REDIS=host:port runs the reply tables against that server
-// instead (it is flushed first; it needs --enable-debug-command), to check
-// the tables themselves.
+// BACKEND_TEST_REDIS runs the reply tables against a reference server
+// instead (see testutil_test.go).
 
 type ktStep struct {
 	cmd  string // arguments separated by single spaces; {} is an empty argument, \s a space
 	want string // raw RESP reply
 }
 
-// ktStart starts an in-process server on a free port.
-func ktStart(t *testing.T) *Server {
-	t.Helper()
-	cfg := DefaultConfig()
-	cfg.Port = 0
-	cfg.Bind = []string{"127.0.0.1"}
-	cfg.EnableDebugCommand = "local"
-	s := New(cfg)
-	s.SetLogOutput(io.Discard)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve()
-	t.Cleanup(s.Shutdown)
-	return s
-}
-
-type ktConn struct {
-	t    *testing.T
-	conn net.Conn
-	r    *bufio.Reader
-}
-
-func ktDialAddr(t *testing.T, addr string) *ktConn {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &ktConn{t: t, conn: conn, r: bufio.NewReader(conn)}
-}
-
-// ktTarget returns the address the reply tables run against.
-func ktTarget(t *testing.T) string {
-	if a := os.Getenv("KEYS_TEST_REDIS"); a != "" {
-		return a
-	}
-	return ktStart(t).Addr().String()
-}
-
+// ktSplit splits a table command on single spaces.
 func ktSplit(cmd string) []string {
 	args := strings.Split(cmd, " ")
 	for i, a := range args {
@@ -75,62 +31,8 @@ func ktSplit(cmd string) []string {
 	return args
 }
 
-// do sends one command and returns its raw reply.
-func (k *ktConn) do(args ...string) string {
-	k.t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	k.conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := k.conn.Write([]byte(b.String())); err != nil {
-		k.t.Fatal(err)
-	}
-	return k.reply()
-}
-
-// reply reads one complete RESP reply, raw.
-func (k *ktConn) reply() string {
-	k.t.Helper()
-	var b strings.Builder
-	if err := ktReadValue(k.r, &b); err != nil {
-		k.t.Fatalf("reading reply: %v (got %q)", err, b.String())
-	}
-	return b.String()
-}
-
-func ktReadValue(r *bufio.Reader, b *strings.Builder) error {
-	line, err := r.ReadString('\n')
-	b.WriteString(line)
-	if err != nil {
-		return err
-	}
-	if len(line) < 3 {
-		return fmt.Errorf("short line %q", line)
-	}
-	n, _ := strconv.Atoi(strings.TrimRight(line[1:], "\r\n"))
-	switch line[0] {
-	case '$':
-		if n < 0 {
-			return nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return err
-		}
-		b.Write(buf)
-	case '*':
-		for i := 0; i < n; i++ {
-			if err := ktReadValue(r, b); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (k *ktConn) run(steps []ktStep) {
+// ktRun runs table steps on k; a "SLEEP ms" step pauses instead.
+func ktRun(k *testConn, steps []ktStep) {
 	k.t.Helper()
 	for _, st := range steps {
 		if strings.HasPrefix(st.cmd, "SLEEP ") {
@@ -176,7 +78,7 @@ func ktScanReply(cursor string, keys ...string) string {
 }
 
 func TestKeysCommandsReplies(t *testing.T) {
-	addr := ktTarget(t)
+	addr := testTarget(t)
 	cases := []struct {
 		name  string
 		steps []ktStep
@@ -559,11 +461,11 @@ func TestKeysCommandsReplies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			k := ktDialAddr(t, addr)
+			k := dialTest(t, addr)
 			if got := k.do("flushall"); got != ktOK {
 				t.Fatalf("flushall: %q", got)
 			}
-			k.run(tc.steps)
+			ktRun(k, tc.steps)
 			k.do("flushall")
 		})
 	}
@@ -572,7 +474,7 @@ func TestKeysCommandsReplies(t *testing.T) {
 // A RENAME, MOVE, COPY or SWAPDB that puts a list where a client is blocked
 // serves that client.
 func TestKeysWakeBlockedClients(t *testing.T) {
-	addr := ktTarget(t)
+	addr := testTarget(t)
 	for _, tc := range []struct {
 		name  string
 		setup []string // run on the second connection, db 0
@@ -584,8 +486,8 @@ func TestKeysWakeBlockedClients(t *testing.T) {
 		{"swapdb", []string{"select 1", "rpush q a", "swapdb 0 1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			blocked := ktDialAddr(t, addr)
-			other := ktDialAddr(t, addr)
+			blocked := dialTest(t, addr)
+			other := dialTest(t, addr)
 			other.do("flushall")
 			blocked.conn.Write([]byte("*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n5\r\n"))
 			// Let the BLPOP block before the data arrives.
@@ -593,7 +495,7 @@ func TestKeysWakeBlockedClients(t *testing.T) {
 			for _, cmd := range tc.setup {
 				other.do(ktSplit(cmd)...)
 			}
-			if got, want := blocked.reply(), ktArr(ktBulk("q"), ktBulk("a")); got != want {
+			if got, want := blocked.read(), ktArr(ktBulk("q"), ktBulk("a")); got != want {
 				t.Errorf("BLPOP got %q, want %q", got, want)
 			}
 			other.do("flushall")
@@ -602,7 +504,7 @@ func TestKeysWakeBlockedClients(t *testing.T) {
 }
 
 // ktWaitBlocked waits until INFO clients shows a blocked client.
-func ktWaitBlocked(t *testing.T, k *ktConn) {
+func ktWaitBlocked(t *testing.T, k *testConn) {
 	t.Helper()
 	for i := 0; i < 200; i++ {
 		if strings.Contains(k.do("info", "clients"), "blocked_clients:1\r\n") {
@@ -615,8 +517,8 @@ func ktWaitBlocked(t *testing.T, k *ktConn) {
 
 // KEYS returns every live key, in any order.
 func TestKeysPatternMany(t *testing.T) {
-	s := ktStart(t)
-	k := ktDialAddr(t, s.Addr().String())
+	s := startTestServer(t, nil)
+	k := dialTest(t, s.Addr().String())
 	var want []string
 	for i := 0; i < 3000; i++ {
 		key := "key:" + strconv.Itoa(i)
@@ -658,8 +560,8 @@ func ktParseArray(t *testing.T, raw string) []string {
 // A full SCAN through the server returns every key that exists for the whole
 // iteration, while keys are added between calls.
 func TestKeysScanWhileGrowing(t *testing.T) {
-	s := ktStart(t)
-	k := ktDialAddr(t, s.Addr().String())
+	s := startTestServer(t, nil)
+	k := dialTest(t, s.Addr().String())
 	const initial = 5000
 	for i := 0; i < initial; i++ {
 		k.do("set", "k"+strconv.Itoa(i), "v")
@@ -744,8 +646,8 @@ func TestKeysDictScanGuaranteeWhileGrowing(t *testing.T) {
 
 // Keys with short TTLs disappear without being accessed.
 func TestKeysActiveExpiry(t *testing.T) {
-	s := ktStart(t)
-	k := ktDialAddr(t, s.Addr().String())
+	s := startTestServer(t, nil)
+	k := dialTest(t, s.Addr().String())
 	for i := 0; i < 200; i++ {
 		k.do("set", "tmp"+strconv.Itoa(i), "v", "px", "30")
 	}
@@ -773,8 +675,8 @@ func TestKeysActiveExpiry(t *testing.T) {
 
 // dirty counts what Redis counts for FLUSHDB, FLUSHALL, SWAPDB, DEL, EXPIRE.
 func TestKeysDirtyCounts(t *testing.T) {
-	s := ktStart(t)
-	k := ktDialAddr(t, s.Addr().String())
+	s := startTestServer(t, nil)
+	k := dialTest(t, s.Addr().String())
 	dirty := func() int64 {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -808,8 +710,8 @@ func TestKeysDirtyCounts(t *testing.T) {
 
 // Read-only lookups count keyspace hits and misses as Redis does.
 func TestKeysStats(t *testing.T) {
-	s := ktStart(t)
-	k := ktDialAddr(t, s.Addr().String())
+	s := startTestServer(t, nil)
+	k := dialTest(t, s.Addr().String())
 	k.do("set", "a", "1")
 	stats := func() (int64, int64) {
 		s.mu.Lock()
@@ -859,16 +761,16 @@ func TestParseScanCursor(t *testing.T) {
 // Under an LFU policy OBJECT FREQ reads the access counter: 5 for a new
 // value, 6 after its first read (the first increment is certain).
 func TestKeysObjectFreqLFU(t *testing.T) {
-	addr := ktTarget(t)
-	k := ktDialAddr(t, addr)
+	addr := testTarget(t)
+	k := dialTest(t, addr)
 	k.do("flushall")
-	k.run([]ktStep{{"config set maxmemory-policy allkeys-lfu", ktOK}})
+	ktRun(k, []ktStep{{"config set maxmemory-policy allkeys-lfu", ktOK}})
 	defer k.do("config", "set", "maxmemory-policy", "noeviction")
-	k.run([]ktStep{{"set f x", ktOK}})
+	ktRun(k, []ktStep{{"set f x", ktOK}})
 	if got := k.do("object", "freq", "f"); got != ktInt(5) {
 		t.Skipf("values are not stamped with LFU counters by the keyspace (OBJECT FREQ %q)", got)
 	}
-	k.run([]ktStep{
+	ktRun(k, []ktStep{
 		{"get f", ktBulk("x")},
 		{"object freq f", ktInt(6)},
 		{"object idletime f", ktLFUIdle},

@@ -1,12 +1,7 @@
 package backend
 
 import (
-	"bufio"
-	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,8 +10,8 @@ import (
 )
 
 // The expected replies below are the bytes Redis 7.0 sends. Setting
-// LIST_TEST_REDIS=host:port runs the reply tables against that server
-// instead (it is flushed first), to check the tables themselves.
+// BACKEND_TEST_REDIS runs the reply tables against a reference server
+// instead (see testutil_test.go).
 
 type ltStep struct {
 	cmd  string // arguments separated by single spaces
@@ -25,145 +20,23 @@ type ltStep struct {
 
 const ltWrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 
-// ltStart starts an in-process server on a free port.
-func ltStart(t *testing.T) *Server {
+// ltSplit splits a table command on single spaces.
+func ltSplit(cmd string) []string { return strings.Split(cmd, " ") }
+
+// ltDialAddr connects to addr; its command lines are split by ltSplit.
+func ltDialAddr(t *testing.T, addr string) *testConn {
 	t.Helper()
-	cfg := DefaultConfig()
-	cfg.Port = 0
-	cfg.Bind = []string{"127.0.0.1"}
-	s := New(cfg)
-	s.SetLogOutput(io.Discard)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve()
-	t.Cleanup(s.Shutdown)
-	return s
+	c := dialTest(t, addr)
+	c.split = ltSplit
+	return c
 }
 
-type ltConn struct {
-	t    *testing.T
-	conn net.Conn
-	r    *bufio.Reader
-}
-
-func ltDialAddr(t *testing.T, addr string) *ltConn {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &ltConn{t: t, conn: conn, r: bufio.NewReader(conn)}
-}
-
-func ltDial(t *testing.T, s *Server) *ltConn { return ltDialAddr(t, s.Addr().String()) }
-
-func ltEncode(args []string) []byte {
-	b := []byte("*" + strconv.Itoa(len(args)) + "\r\n")
-	for _, a := range args {
-		b = append(b, "$"+strconv.Itoa(len(a))+"\r\n"+a+"\r\n"...)
-	}
-	return b
-}
-
-// send writes one command without reading its reply.
-func (c *ltConn) send(cmd string) {
-	c.t.Helper()
-	if _, err := c.conn.Write(ltEncode(strings.Split(cmd, " "))); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-// read reads one complete raw reply, failing after timeout.
-func (c *ltConn) readWithin(timeout time.Duration) string {
-	c.t.Helper()
-	c.conn.SetReadDeadline(time.Now().Add(timeout))
-	defer c.conn.SetReadDeadline(time.Time{})
-	var sb strings.Builder
-	if err := ltReadReply(c.r, &sb); err != nil {
-		c.t.Fatalf("reading reply: %v (got so far %q)", err, sb.String())
-	}
-	return sb.String()
-}
-
-func (c *ltConn) read() string { c.t.Helper(); return c.readWithin(5 * time.Second) }
-
-// do sends cmd and returns its raw reply.
-func (c *ltConn) do(cmd string) string {
-	c.t.Helper()
-	c.send(cmd)
-	return c.read()
-}
-
-// expect sends cmd and checks its reply.
-func (c *ltConn) expect(cmd, want string) {
-	c.t.Helper()
-	if got := c.do(cmd); got != want {
-		c.t.Errorf("%s:\n got %q\nwant %q", cmd, got, want)
-	}
-}
-
-// noReply checks that nothing arrives within d.
-func (c *ltConn) noReply(d time.Duration) {
-	c.t.Helper()
-	c.conn.SetReadDeadline(time.Now().Add(d))
-	defer c.conn.SetReadDeadline(time.Time{})
-	if b, err := c.r.Peek(1); err == nil {
-		c.t.Fatalf("unexpected reply starting with %q", b)
-	}
-}
-
-// ltReadReply copies one RESP2 reply from r to sb.
-func ltReadReply(r *bufio.Reader, sb *strings.Builder) error {
-	line, err := r.ReadString('\n')
-	sb.WriteString(line)
-	if err != nil {
-		return err
-	}
-	if len(line) < 3 || !strings.HasSuffix(line, "\r\n") {
-		return fmt.Errorf("bad line %q", line)
-	}
-	switch line[0] {
-	case '+', '-', ':':
-		return nil
-	case '$':
-		n, err := strconv.Atoi(line[1 : len(line)-2])
-		if err != nil {
-			return err
-		}
-		if n < 0 {
-			return nil
-		}
-		buf := make([]byte, n+2)
-		_, err = io.ReadFull(r, buf)
-		sb.Write(buf)
-		return err
-	case '*':
-		n, err := strconv.Atoi(line[1 : len(line)-2])
-		if err != nil {
-			return err
-		}
-		for i := 0; i < n; i++ {
-			if err := ltReadReply(r, sb); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return fmt.Errorf("bad reply type %q", line)
-}
+func ltDial(t *testing.T, s *Server) *testConn { return ltDialAddr(t, s.Addr().String()) }
 
 // ltRun runs steps on a fresh server (or the reference server) in order.
 func ltRun(t *testing.T, steps []ltStep) {
 	t.Helper()
-	var c *ltConn
-	if addr := os.Getenv("LIST_TEST_REDIS"); addr != "" {
-		c = ltDialAddr(t, addr)
-		c.expect("flushall", "+OK\r\n")
-	} else {
-		c = ltDial(t, ltStart(t))
-	}
+	c := ltDialAddr(t, testTarget(t))
 	for _, st := range steps {
 		c.expect(st.cmd, st.want)
 	}
@@ -494,9 +367,9 @@ func TestListBlockingImmediate(t *testing.T) {
 }
 
 func TestListBlockedReleasedByPush(t *testing.T) {
-	s := ltStart(t)
+	s := startTestServer(t, nil)
 	a, b := ltDial(t, s), ltDial(t, s)
-	a.send("blpop k 0")
+	a.sendLine("blpop k 0")
 	ltWaitBlocked(t, s, "k", 1)
 	a.noReply(20 * time.Millisecond)
 	b.expect("rpush k v1 v2", ":2\r\n")
@@ -511,7 +384,7 @@ func TestListBlockedReleasedByPush(t *testing.T) {
 	a.expect("llen k", ":1\r\n")
 
 	// BRPOP waiting on several keys is served from the one that got data.
-	a.send("brpop k1 k2 k3 0")
+	a.sendLine("brpop k1 k2 k3 0")
 	ltWaitBlocked(t, s, "k3", 1)
 	b.expect("lpush k2 x y", ":2\r\n")
 	if got, want := a.read(), "*2\r\n$2\r\nk2\r\n$1\r\nx\r\n"; got != want {
@@ -524,7 +397,7 @@ func TestListBlockedReleasedByPush(t *testing.T) {
 	}
 
 	// A pipelined command after a blocking one waits for it.
-	a.conn.Write(append(ltEncode([]string{"blpop", "p", "0"}), ltEncode([]string{"llen", "p"})...))
+	a.conn.Write(append(encodeCommand("blpop", "p", "0"), encodeCommand("llen", "p")...))
 	ltWaitBlocked(t, s, "p", 1)
 	a.noReply(20 * time.Millisecond)
 	b.expect("rpush p 1 2", ":2\r\n")
@@ -533,13 +406,13 @@ func TestListBlockedReleasedByPush(t *testing.T) {
 	}
 
 	// BLMPOP served with a count; the key is deleted once empty.
-	a.send("blmpop 0 2 m1 m2 right count 2")
+	a.sendLine("blmpop 0 2 m1 m2 right count 2")
 	ltWaitBlocked(t, s, "m2", 1)
 	b.expect("rpush m2 1 2 3", ":3\r\n")
 	if got, want := a.read(), "*2\r\n$2\r\nm2\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n"; got != want {
 		t.Fatalf("blmpop: got %q want %q", got, want)
 	}
-	a.send("blmpop 0 1 m3 left count 5")
+	a.sendLine("blmpop 0 1 m3 left count 5")
 	ltWaitBlocked(t, s, "m3", 1)
 	b.expect("rpush m3 1 2", ":2\r\n")
 	if got, want := a.read(), "*2\r\n$2\r\nm3\r\n*2\r\n$1\r\n1\r\n$1\r\n2\r\n"; got != want {
@@ -549,11 +422,11 @@ func TestListBlockedReleasedByPush(t *testing.T) {
 }
 
 func TestListBlockedFIFO(t *testing.T) {
-	s := ltStart(t)
+	s := startTestServer(t, nil)
 	a, b, c := ltDial(t, s), ltDial(t, s), ltDial(t, s)
-	a.send("blpop k 0")
+	a.sendLine("blpop k 0")
 	ltWaitBlocked(t, s, "k", 1)
-	b.send("brpop k 0")
+	b.sendLine("brpop k 0")
 	ltWaitBlocked(t, s, "k", 2)
 
 	// One element: the first client to block gets it, the other waits on.
@@ -566,7 +439,7 @@ func TestListBlockedFIFO(t *testing.T) {
 	c.expect("llen k", ":0\r\n")
 
 	// Several elements serve several clients, in the order they blocked.
-	a.send("blpop k 0")
+	a.sendLine("blpop k 0")
 	ltWaitBlocked(t, s, "k", 2)
 	c.expect("rpush k x y z", ":3\r\n")
 	if got, want := b.read(), "*2\r\n$1\r\nk\r\n$1\r\nz\r\n"; got != want {
@@ -579,7 +452,7 @@ func TestListBlockedFIFO(t *testing.T) {
 }
 
 func TestListBlockedTimeout(t *testing.T) {
-	s := ltStart(t)
+	s := startTestServer(t, nil)
 	a := ltDial(t, s)
 	for _, cmd := range []string{
 		"blpop k 0.1",
@@ -602,13 +475,13 @@ func TestListBlockedTimeout(t *testing.T) {
 }
 
 func TestListBlockedMoveChain(t *testing.T) {
-	s := ltStart(t)
+	s := startTestServer(t, nil)
 	a, b, c, d := ltDial(t, s), ltDial(t, s), ltDial(t, s), ltDial(t, s)
-	a.send("blmove src mid left right 0")
+	a.sendLine("blmove src mid left right 0")
 	ltWaitBlocked(t, s, "src", 1)
-	b.send("brpoplpush mid dst 0")
+	b.sendLine("brpoplpush mid dst 0")
 	ltWaitBlocked(t, s, "mid", 1)
-	c.send("blpop dst 0")
+	c.sendLine("blpop dst 0")
 	ltWaitBlocked(t, s, "dst", 1)
 
 	d.expect("rpush src x y", ":2\r\n")
@@ -626,7 +499,7 @@ func TestListBlockedMoveChain(t *testing.T) {
 	d.expect("llen dst", ":0\r\n")
 
 	// A move onto the key it waits on.
-	a.send("blmove self self left right 0")
+	a.sendLine("blmove self self left right 0")
 	ltWaitBlocked(t, s, "self", 1)
 	d.expect("rpush self 1", ":1\r\n")
 	if got, want := a.read(), "$1\r\n1\r\n"; got != want {
@@ -636,12 +509,12 @@ func TestListBlockedMoveChain(t *testing.T) {
 }
 
 func TestListBlockedMoveWrongTypeDest(t *testing.T) {
-	s := ltStart(t)
+	s := startTestServer(t, nil)
 	a, b, c := ltDial(t, s), ltDial(t, s), ltDial(t, s)
 	c.expect("set dst x", "+OK\r\n")
-	a.send("blmove src dst left right 0")
+	a.sendLine("blmove src dst left right 0")
 	ltWaitBlocked(t, s, "src", 1)
-	b.send("blpop src 0")
+	b.sendLine("blpop src 0")
 	ltWaitBlocked(t, s, "src", 2)
 	c.expect("rpush src v1 v2", ":2\r\n")
 	// As Redis 7.0 does, the mover gets the error and the element stays
@@ -657,9 +530,9 @@ func TestListBlockedMoveWrongTypeDest(t *testing.T) {
 }
 
 func TestListBlockedDisconnect(t *testing.T) {
-	s := ltStart(t)
+	s := startTestServer(t, nil)
 	a, b := ltDial(t, s), ltDial(t, s)
-	a.send("blpop k 0")
+	a.sendLine("blpop k 0")
 	ltWaitBlocked(t, s, "k", 1)
 	a.conn.Close()
 	ltWaitBlocked(t, s, "k", 0)
@@ -668,7 +541,7 @@ func TestListBlockedDisconnect(t *testing.T) {
 
 	// Same for a mover: nothing moves once it is gone.
 	c := ltDial(t, s)
-	c.send("blmove src dst left left 0")
+	c.sendLine("blmove src dst left left 0")
 	ltWaitBlocked(t, s, "src", 1)
 	c.conn.Close()
 	ltWaitBlocked(t, s, "src", 0)
@@ -678,7 +551,7 @@ func TestListBlockedDisconnect(t *testing.T) {
 }
 
 func TestListDirty(t *testing.T) {
-	s := ltStart(t)
+	s := startTestServer(t, nil)
 	a, b := ltDial(t, s), ltDial(t, s)
 	dirty := func() int64 {
 		s.mu.Lock()
@@ -707,7 +580,7 @@ func TestListDirty(t *testing.T) {
 	}
 	for _, st := range steps {
 		before := dirty()
-		a.do(st.cmd)
+		a.cmd(st.cmd)
 		if got := dirty() - before; got != st.delta {
 			t.Errorf("%s: dirty +%d, want +%d", st.cmd, got, st.delta)
 		}
@@ -717,19 +590,19 @@ func TestListDirty(t *testing.T) {
 		block string
 		delta int64
 	}{{"blpop k 0", 1}, {"blmove k d left left 0", 1}, {"blmpop 0 1 k left count 2", 3 + 2}} {
-		b.send(st.block)
+		b.sendLine(st.block)
 		ltWaitBlocked(t, s, "k", 1)
 		before := dirty()
 		cmd := "rpush k 1"
 		if st.delta > 1 {
 			cmd = "rpush k 1 2 3"
 		}
-		a.do(cmd)
+		a.cmd(cmd)
 		b.read()
 		if got := dirty() - before; got != st.delta {
 			t.Errorf("%s served: dirty +%d, want +%d", st.block, got, st.delta)
 		}
-		a.do("ltrim k 1 0")
+		a.cmd("ltrim k 1 0")
 	}
 }
 
@@ -868,9 +741,9 @@ func BenchmarkListPushPop(b *testing.B) {
 // Clients blocked on a key are served after a transaction as a whole, as
 // in Redis: data pushed and popped again inside EXEC never reaches them.
 func TestListBlockedServedAfterExec(t *testing.T) {
-	s := ltStart(t)
+	s := startTestServer(t, nil)
 	a, b := ltDial(t, s), ltDial(t, s)
-	b.send("blpop k 0")
+	b.sendLine("blpop k 0")
 	ltWaitBlocked(t, s, "k", 1)
 	a.expect("multi", "+OK\r\n")
 	a.expect("rpush k a", "+QUEUED\r\n")
@@ -889,9 +762,9 @@ func TestListBlockedServedAfterExec(t *testing.T) {
 // A reply made for a blocked client while its earlier pipelined replies are
 // being written must not be lost.
 func TestListBlockedPipelinedReply(t *testing.T) {
-	s := ltStart(t)
+	s := startTestServer(t, nil)
 	a, b := ltDial(t, s), ltDial(t, s)
-	pipeline := append(ltEncode([]string{"rpush", "x", "1"}), ltEncode([]string{"blpop", "k", "0"})...)
+	pipeline := append(encodeCommand("rpush", "x", "1"), encodeCommand("blpop", "k", "0")...)
 	for i := 0; i < 2000; i++ {
 		a.conn.Write(pipeline)
 		b.expect("rpush k v", ":1\r\n")

@@ -1,8 +1,6 @@
 package backend
 
 import (
-	"bufio"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -20,48 +18,23 @@ import (
 // Redis 7.0.15's exact bytes; svRedisCases run against a real redis-server
 // too when one is installed, to keep the expectations honest.
 
+// svStart starts an in-process server that does not save.
 func svStart(t *testing.T, mutate func(*Config)) *Server {
 	t.Helper()
-	cfg := DefaultConfig()
-	cfg.Port = 0
-	cfg.Bind = []string{"127.0.0.1"}
-	cfg.EnableDebugCommand = "local"
-	cfg.Save = ""
-	if mutate != nil {
-		mutate(cfg)
-	}
-	s := New(cfg)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve()
-	t.Cleanup(s.Shutdown)
-	return s
+	return startTestServer(t, func(cfg *Config) {
+		cfg.Save = ""
+		if mutate != nil {
+			mutate(cfg)
+		}
+	})
 }
 
-type svConn struct {
-	t    *testing.T
-	conn net.Conn
-	r    *bufio.Reader
-}
-
-func svDial(t *testing.T, addr string) *svConn {
+// svDial connects to addr; its command lines are split by svSplit.
+func svDial(t *testing.T, addr string) *testConn {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &svConn{t: t, conn: conn, r: bufio.NewReader(conn)}
-}
-
-func svEncode(args []string) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	return []byte(b.String())
+	c := dialTest(t, addr)
+	c.split = svSplit
+	return c
 }
 
 // svSplit splits a command line on spaces; a word in single quotes may hold
@@ -87,81 +60,6 @@ func svSplit(line string) []string {
 		line = line[end:]
 	}
 	return out
-}
-
-func (c *svConn) send(args ...string) {
-	c.t.Helper()
-	c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.conn.Write(svEncode(args)); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-// read returns one raw reply.
-func (c *svConn) read() string {
-	c.t.Helper()
-	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var b strings.Builder
-	if err := svReadReply(c.r, &b); err != nil {
-		c.t.Fatalf("reading reply: %v (got %q)", err, b.String())
-	}
-	return b.String()
-}
-
-func svReadReply(r *bufio.Reader, b *strings.Builder) error {
-	line, err := r.ReadString('\n')
-	b.WriteString(line)
-	if err != nil {
-		return err
-	}
-	if len(line) < 3 {
-		return fmt.Errorf("short line %q", line)
-	}
-	n, _ := strconv.Atoi(strings.TrimRight(line[1:], "\r\n"))
-	switch line[0] {
-	case '$':
-		if n < 0 {
-			return nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := ioReadFull(r, buf); err != nil {
-			return err
-		}
-		b.Write(buf)
-	case '*':
-		for i := 0; i < n; i++ {
-			if err := svReadReply(r, b); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func ioReadFull(r *bufio.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := r.Read(buf[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-// do sends a command line (see svSplit) and returns the raw reply.
-func (c *svConn) do(line string) string {
-	c.t.Helper()
-	c.send(svSplit(line)...)
-	return c.read()
-}
-
-func (c *svConn) expect(line, want string) {
-	c.t.Helper()
-	if got := c.do(line); got != want {
-		c.t.Errorf("%s:\n got  %q\n want %q", line, got, want)
-	}
 }
 
 // svRealRedis starts a redis-server 7.0 for comparison, or returns "".
@@ -369,7 +267,7 @@ func svRunCases(t *testing.T, addr string) {
 	for _, group := range svRedisCases {
 		c := svDial(t, addr)
 		for _, tc := range group {
-			got := c.do(tc[0])
+			got := c.cmd(tc[0])
 			if tc[0] == "debug object key:0" {
 				if !svDebugObjectRE.MatchString(got) {
 					t.Errorf("%s: got %q", tc[0], got)
@@ -414,23 +312,23 @@ func TestCommandInfoDocsList(t *testing.T) {
 	if n < 10 {
 		t.Fatalf("only %d commands implemented", n)
 	}
-	all := c.do("command info")
+	all := c.cmd("command info")
 	if !strings.HasPrefix(all, "*"+strconv.Itoa(n)+"\r\n") || !strings.Contains(all, get.Info) {
 		t.Errorf("command info: %.200q", all)
 	}
-	docs := c.do("command docs")
+	docs := c.cmd("command docs")
 	if !strings.HasPrefix(docs, "*"+strconv.Itoa(2*n)+"\r\n") {
 		t.Errorf("command docs: %.200q", docs)
 	}
 	// COMMAND with no argument: the same array as COMMAND INFO.
 	if e, _ := s.lookup([][]byte{[]byte("command")}); e == nil {
 		t.Log("COMMAND without arguments needs the lookup change in exec.go")
-	} else if got := c.do("command"); got != all {
+	} else if got := c.cmd("command"); got != all {
 		t.Errorf("command: %.200q", got)
 	}
 
 	// COMMAND LIST lists subcommands after their container, as Redis 7.0.
-	list := c.do("command list")
+	list := c.cmd("command list")
 	for _, name := range []string{"get", "client", "client|list", "config|get", "command|docs"} {
 		if !strings.Contains(list, "$"+strconv.Itoa(len(name))+"\r\n"+name+"\r\n") {
 			t.Errorf("command list lacks %s", name)
@@ -438,7 +336,7 @@ func TestCommandInfoDocsList(t *testing.T) {
 	}
 	c.expect("command list filterby pattern config|g*", "*1\r\n$10\r\nconfig|get\r\n")
 	c.expect("command list filterby pattern CONFIG|G*", "*1\r\n$10\r\nconfig|get\r\n")
-	pubsub := c.do("command list filterby aclcat pubsub")
+	pubsub := c.cmd("command list filterby aclcat pubsub")
 	if !strings.Contains(pubsub, "\r\nsubscribe\r\n") || strings.Contains(pubsub, "\r\nget\r\n") {
 		t.Errorf("aclcat pubsub: %q", pubsub)
 	}
@@ -486,10 +384,10 @@ func TestClientListInfoKill(t *testing.T) {
 	b := svDial(t, s.Addr().String())
 	a.expect("client setname alpha", "+OK\r\n")
 	b.expect("select 2", "+OK\r\n")
-	idA := strings.Trim(a.do("client id"), ":\r\n")
-	idB := strings.Trim(b.do("client id"), ":\r\n")
+	idA := strings.Trim(a.cmd("client id"), ":\r\n")
+	idB := strings.Trim(b.cmd("client id"), ":\r\n")
 
-	list := svBulk(t, a.do("client list"))
+	list := svBulk(t, a.cmd("client list"))
 	lines := strings.Split(strings.TrimSuffix(list, "\n"), "\n")
 	if len(lines) != 2 {
 		t.Fatalf("client list: %q", list)
@@ -508,19 +406,19 @@ func TestClientListInfoKill(t *testing.T) {
 	if mb[1] != idB || mb[4] != "2" || mb[8] != "client|id" {
 		t.Errorf("line b: %q", lines[1])
 	}
-	info := svBulk(t, b.do("client info"))
+	info := svBulk(t, b.cmd("client info"))
 	if m := svClientLineRE.FindStringSubmatch(strings.TrimSuffix(info, "\n")); m == nil || m[1] != idB || m[8] != "client|info" || !strings.HasSuffix(info, "\n") {
 		t.Errorf("client info: %q", info)
 	}
 	// Filters.
-	one := svBulk(t, a.do("client list id "+idB+" 99999"))
+	one := svBulk(t, a.cmd("client list id "+idB+" 99999"))
 	if m := svClientLineRE.FindStringSubmatch(strings.TrimSuffix(one, "\n")); m == nil || m[1] != idB {
 		t.Errorf("client list id: %q", one)
 	}
 	// MULTI shows as flags=x with the queued count.
 	b.expect("multi", "+OK\r\n")
 	b.expect("ping", "+QUEUED\r\n")
-	m := svClientLineRE.FindStringSubmatch(strings.TrimSuffix(svBulk(t, a.do("client list id "+idB)), "\n"))
+	m := svClientLineRE.FindStringSubmatch(strings.TrimSuffix(svBulk(t, a.cmd("client list id "+idB)), "\n"))
 	if m == nil || m[3] != "x" || m[7] != "1" {
 		t.Errorf("multi client: %v", m)
 	}
@@ -530,7 +428,7 @@ func TestClientListInfoKill(t *testing.T) {
 	p := svDial(t, s.Addr().String())
 	p.send("subscribe", "ch")
 	p.read()
-	ps := svBulk(t, a.do("client list type pubsub"))
+	ps := svBulk(t, a.cmd("client list type pubsub"))
 	if m := svClientLineRE.FindStringSubmatch(strings.TrimSuffix(ps, "\n")); m == nil || m[3] != "P" || m[5] != "1" {
 		t.Errorf("pubsub list: %q", ps)
 	}
@@ -543,7 +441,7 @@ func TestClientListInfoKill(t *testing.T) {
 	svExpectClosed(t, b)
 	a.expect("client kill "+addrB, "-ERR No such client\r\n")
 	c := svDial(t, s.Addr().String())
-	idC := strings.Trim(c.do("client id"), ":\r\n")
+	idC := strings.Trim(c.cmd("client id"), ":\r\n")
 	a.expect("client kill id "+idC, ":1\r\n")
 	svExpectClosed(t, c)
 	// SKIPME: the default spares the caller.
@@ -560,7 +458,7 @@ func TestClientListInfoKill(t *testing.T) {
 	svExpectClosed(t, a)
 }
 
-func svExpectClosed(t *testing.T, c *svConn) {
+func svExpectClosed(t *testing.T, c *testConn) {
 	t.Helper()
 	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if b, err := c.r.ReadByte(); err == nil {
@@ -572,7 +470,7 @@ func TestClientUnblock(t *testing.T) {
 	s := svStart(t, nil)
 	a := svDial(t, s.Addr().String())
 	b := svDial(t, s.Addr().String())
-	idB := strings.Trim(b.do("client id"), ":\r\n")
+	idB := strings.Trim(b.cmd("client id"), ":\r\n")
 	wait := func() {
 		for i := 0; i < 500; i++ {
 			s.mu.Lock()
@@ -590,11 +488,11 @@ func TestClientUnblock(t *testing.T) {
 	}
 	b.send("blpop", "nolist", "0")
 	wait()
-	m := svClientLineRE.FindStringSubmatch(strings.TrimSuffix(svBulk(t, a.do("client list id "+idB)), "\n"))
+	m := svClientLineRE.FindStringSubmatch(strings.TrimSuffix(svBulk(t, a.cmd("client list id "+idB)), "\n"))
 	if m == nil || m[3] != "b" || m[8] != "blpop" {
 		t.Errorf("blocked client: %v", m)
 	}
-	if got := svBulk(t, a.do("info clients")); !strings.Contains(got, "\r\nblocked_clients:1\r\n") {
+	if got := svBulk(t, a.cmd("info clients")); !strings.Contains(got, "\r\nblocked_clients:1\r\n") {
 		t.Errorf("info clients: %q", got)
 	}
 	a.expect("client unblock "+idB, ":1\r\n")
@@ -609,7 +507,7 @@ func TestClientUnblock(t *testing.T) {
 		t.Errorf("unblocked with error: %q", got)
 	}
 	b.expect("ping", "+PONG\r\n")
-	if got := svBulk(t, a.do("info errorstats")); !strings.Contains(got, "errorstat_UNBLOCKED:count=1\r\n") {
+	if got := svBulk(t, a.cmd("info errorstats")); !strings.Contains(got, "errorstat_UNBLOCKED:count=1\r\n") {
 		t.Errorf("errorstats: %q", got)
 	}
 }
@@ -626,17 +524,17 @@ func TestInfoSections(t *testing.T) {
 		}
 		return h
 	}
-	def := svBulk(t, c.do("info"))
+	def := svBulk(t, c.cmd("info"))
 	want := "Server Clients Memory Persistence Stats Replication CPU Modules Errorstats Cluster Keyspace"
 	if got := strings.Join(headers(def), " "); got != want {
 		t.Errorf("info sections: %s", got)
 	}
-	if svBulk(t, c.do("info default")) == "" || strings.Contains(def, "\n\n") || strings.Contains(strings.ReplaceAll(def, "\r\n", ""), "\n") {
+	if svBulk(t, c.cmd("info default")) == "" || strings.Contains(def, "\n\n") || strings.Contains(strings.ReplaceAll(def, "\r\n", ""), "\n") {
 		t.Error("info lines must end in CRLF")
 	}
 	wantAll := "Server Clients Memory Persistence Stats Replication CPU Modules Commandstats Errorstats Latencystats Cluster Keyspace"
 	for _, arg := range []string{"all", "everything", "ALL"} {
-		if got := strings.Join(headers(svBulk(t, c.do("info "+arg))), " "); got != wantAll {
+		if got := strings.Join(headers(svBulk(t, c.cmd("info "+arg))), " "); got != wantAll {
 			t.Errorf("info %s sections: %s", arg, got)
 		}
 	}
@@ -651,7 +549,7 @@ func TestInfoSections(t *testing.T) {
 		"cpu":         "used_cpu_sys used_cpu_user used_cpu_sys_children used_cpu_user_children used_cpu_sys_main_thread used_cpu_user_main_thread",
 	}
 	for sec, want := range fields {
-		body := svBulk(t, c.do("info "+sec))
+		body := svBulk(t, c.cmd("info "+sec))
 		var names []string
 		for _, l := range strings.Split(body, "\r\n")[1:] {
 			if name, _, ok := strings.Cut(l, ":"); ok {
@@ -662,7 +560,7 @@ func TestInfoSections(t *testing.T) {
 			t.Errorf("info %s fields:\n got  %s\n want %s", sec, got, want)
 		}
 	}
-	srv := svBulk(t, c.do("info server"))
+	srv := svBulk(t, c.cmd("info server"))
 	port := s.Addr().(*net.TCPAddr).Port
 	for _, want := range []string{"redis_version:7.0.15\r\n", "redis_mode:standalone\r\n", "run_id:" + s.runID + "\r\n",
 		"tcp_port:" + strconv.Itoa(port) + "\r\n", "process_id:" + strconv.Itoa(os.Getpid()) + "\r\n", "hz:10\r\n"} {
@@ -670,14 +568,14 @@ func TestInfoSections(t *testing.T) {
 			t.Errorf("info server lacks %q", want)
 		}
 	}
-	repl := svBulk(t, c.do("info replication"))
+	repl := svBulk(t, c.cmd("info replication"))
 	if !regexp.MustCompile(`\r\nmaster_replid:[0-9a-f]{40}\r\nmaster_replid2:0{40}\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\n`).MatchString(repl) {
 		t.Errorf("info replication: %q", repl)
 	}
-	if !regexp.MustCompile(`\r\nused_cpu_sys:\d+\.\d{6}\r\n`).MatchString(svBulk(t, c.do("info cpu"))) {
+	if !regexp.MustCompile(`\r\nused_cpu_sys:\d+\.\d{6}\r\n`).MatchString(svBulk(t, c.cmd("info cpu"))) {
 		t.Error("info cpu format")
 	}
-	mem := svBulk(t, c.do("info memory"))
+	mem := svBulk(t, c.cmd("info memory"))
 	if !regexp.MustCompile(`\r\nused_memory:[1-9]\d*\r\nused_memory_human:\d+\.\d\dM|K\r\n`).MatchString(mem) ||
 		!strings.Contains(mem, "\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n") {
 		t.Errorf("info memory: %q", mem)
@@ -688,25 +586,25 @@ func TestInfoSections(t *testing.T) {
 	c.expect("set t v px 100000", "+OK\r\n")
 	c.expect("get k", "$1\r\nv\r\n")
 	c.expect("get nosuch", "$-1\r\n")
-	c.do("get")
-	c.do("config set nosuch 1")
-	c.do("nosuchcommand")
-	c.do("select 3")
-	c.do("set x y")
-	c.do("select 0")
-	if got := svBulk(t, c.do("info keyspace")); got != "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n" {
+	c.cmd("get")
+	c.cmd("config set nosuch 1")
+	c.cmd("nosuchcommand")
+	c.cmd("select 3")
+	c.cmd("set x y")
+	c.cmd("select 0")
+	if got := svBulk(t, c.cmd("info keyspace")); got != "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n" {
 		t.Errorf("info keyspace: %q", got)
 	}
-	st := svBulk(t, c.do("info stats"))
+	st := svBulk(t, c.cmd("info stats"))
 	for _, want := range []string{"\r\nkeyspace_hits:1\r\n", "\r\nkeyspace_misses:1\r\n", "\r\ntotal_error_replies:3\r\n", "\r\ntotal_connections_received:1\r\n"} {
 		if !strings.Contains(st, want) {
 			t.Errorf("info stats lacks %q", want)
 		}
 	}
-	if got := svBulk(t, c.do("info errorstats")); got != "# Errorstats\r\nerrorstat_ERR:count=3\r\n" {
+	if got := svBulk(t, c.cmd("info errorstats")); got != "# Errorstats\r\nerrorstat_ERR:count=3\r\n" {
 		t.Errorf("info errorstats: %q", got)
 	}
-	cs := svBulk(t, c.do("info commandstats"))
+	cs := svBulk(t, c.cmd("info commandstats"))
 	for _, re := range []string{
 		`\r\ncmdstat_get:calls=2,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=1,failed_calls=0\r\n`,
 		`\r\ncmdstat_config\|set:calls=1,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=1\r\n`,
@@ -720,14 +618,14 @@ func TestInfoSections(t *testing.T) {
 		t.Error("commands never called must not be listed")
 	}
 	c.expect("config resetstat", "+OK\r\n")
-	if got := svBulk(t, c.do("info errorstats")); got != "# Errorstats\r\n" {
+	if got := svBulk(t, c.cmd("info errorstats")); got != "# Errorstats\r\n" {
 		t.Errorf("after resetstat: %q", got)
 	}
-	cs = svBulk(t, c.do("info commandstats"))
+	cs = svBulk(t, c.cmd("info commandstats"))
 	if !regexp.MustCompile(`^# Commandstats\r\ncmdstat_config\|resetstat:calls=1,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=\d\r\ncmdstat_info:calls=1,`).MatchString(cs) {
 		t.Errorf("after resetstat: %q", cs)
 	}
-	if !strings.Contains(svBulk(t, c.do("info stats")), "\r\ntotal_commands_processed:3\r\n") {
+	if !strings.Contains(svBulk(t, c.cmd("info stats")), "\r\ntotal_commands_processed:3\r\n") {
 		t.Error("total_commands_processed not reset")
 	}
 }
@@ -742,7 +640,7 @@ func TestInstantaneousOps(t *testing.T) {
 		s.statsTick()
 		s.mu.Unlock()
 	}
-	info := svBulk(t, c.do("info stats"))
+	info := svBulk(t, c.cmd("info stats"))
 	m := regexp.MustCompile(`instantaneous_ops_per_sec:(\d+)`).FindStringSubmatch(info)
 	if m == nil || m[1] == "0" {
 		t.Errorf("instantaneous_ops_per_sec: %v", m)
@@ -752,7 +650,7 @@ func TestInstantaneousOps(t *testing.T) {
 func TestTimeLastSave(t *testing.T) {
 	s := svStart(t, nil)
 	c := svDial(t, s.Addr().String())
-	m := regexp.MustCompile(`^\*2\r\n\$10\r\n(\d{10})\r\n\$\d\r\n(\d{1,6})\r\n$`).FindStringSubmatch(c.do("time"))
+	m := regexp.MustCompile(`^\*2\r\n\$10\r\n(\d{10})\r\n\$\d\r\n(\d{1,6})\r\n$`).FindStringSubmatch(c.cmd("time"))
 	if m == nil {
 		t.Fatal("time format")
 	}
@@ -760,7 +658,7 @@ func TestTimeLastSave(t *testing.T) {
 		t.Errorf("time %s", m[1])
 	}
 	c.expect("lastsave", ":"+strconv.FormatInt(s.startTime.Unix(), 10)+"\r\n")
-	if !strings.Contains(svBulk(t, c.do("info persistence")), "\r\nrdb_last_save_time:"+strconv.FormatInt(s.startTime.Unix(), 10)+"\r\n") {
+	if !strings.Contains(svBulk(t, c.cmd("info persistence")), "\r\nrdb_last_save_time:"+strconv.FormatInt(s.startTime.Unix(), 10)+"\r\n") {
 		t.Error("rdb_last_save_time")
 	}
 }

@@ -681,9 +681,8 @@ func diffAlgorithm(sets []*Set) int {
 }
 
 func cmdSScan(c *Client) {
-	cursor, ok := hsParseCursor(c.argv[2])
+	cursor, ok := c.scanCursor(2)
 	if !ok {
-		c.errorReply("ERR invalid cursor")
 		return
 	}
 	s, ok := c.setRead(c.argv[1])
@@ -694,7 +693,7 @@ func cmdSScan(c *Client) {
 		c.raw("*2\r\n$1\r\n0\r\n*0\r\n")
 		return
 	}
-	opts, ok := c.hsScanOptions(3)
+	opts, ok := c.scanOptions(3, false)
 	if !ok {
 		return
 	}

@@ -3,7 +3,6 @@ package backend
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +14,7 @@ import (
 func TestSetCommandsReplies(t *testing.T) { hsRun(t, hsSetSteps) }
 
 // hsSaddRange adds members prefix+i for i in [from, to) to key.
-func hsSaddRange(c *hsConn, key, prefix string, from, to int) {
+func hsSaddRange(c *testConn, key, prefix string, from, to int) {
 	args := []string{"sadd", key}
 	for i := from; i < to; i++ {
 		args = append(args, prefix+strconv.Itoa(i))
@@ -73,7 +72,7 @@ func TestSetPopAndRandMember(t *testing.T) {
 			}
 			hist[m]++
 		}
-		if os.Getenv("HS_TEST_REDIS") == "" {
+		if testRedisAddr() == "" {
 			exp := draws / tc.n
 			for m, n := range hist {
 				if n < exp/2 || n > exp*3/2 {

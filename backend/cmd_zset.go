@@ -53,7 +53,6 @@ const (
 	msgZCount        = "ERR count should be greater than 0"
 	msgZLimitRank    = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
 	msgZScoresLex    = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
-	msgZInvalidCur   = "ERR invalid cursor"
 	msgZWeight       = "ERR weight value is not a float"
 	msgZLimitNeg     = "ERR LIMIT can't be negative"
 	msgZRandRange    = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
@@ -1044,47 +1043,10 @@ func (c *Client) zrandWithCount(l int64, withScores bool) {
 
 // ZSCAN
 
-// zparseCursor parses a SCAN cursor as Redis does (strtoul, base 10): a
-// leading sign is allowed and "-n" wraps, an empty string is 0, overflow
-// and leading white space are errors.
-func zparseCursor(b []byte) (uint64, bool) {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		b = b[:i]
-	}
-	if len(b) == 0 {
-		return 0, true
-	}
-	neg := false
-	digits := b
-	if b[0] == '+' || b[0] == '-' {
-		neg = b[0] == '-'
-		digits = b[1:]
-	}
-	if len(digits) == 0 {
-		return 0, false
-	}
-	var v uint64
-	for _, ch := range digits {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		d := uint64(ch - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
 func cmdZScan(c *Client) {
 	argv := c.argv
-	cursor, ok := zparseCursor(argv[2])
+	cursor, ok := c.scanCursor(2)
 	if !ok {
-		c.errorReply(msgZInvalidCur)
 		return
 	}
 	z, ok := c.readZSet(argv[1])
@@ -1095,29 +1057,11 @@ func cmdZScan(c *Client) {
 		c.raw("*2\r\n$1\r\n0\r\n*0\r\n")
 		return
 	}
-	count := 10
-	var pattern string
-	usePattern := false
-	for i := 3; i < len(argv); i += 2 {
-		switch {
-		case eq(argv[i], "count") && i+1 < len(argv):
-			n, ok := c.intArg(i + 1)
-			if !ok {
-				return
-			}
-			if n < 1 {
-				c.syntaxErr()
-				return
-			}
-			count = int(min(n, math.MaxInt32))
-		case eq(argv[i], "match") && i+1 < len(argv):
-			pattern = bstr(argv[i+1])
-			usePattern = pattern != "*"
-		default:
-			c.syntaxErr()
-			return
-		}
+	opts, ok := c.scanOptions(3, false)
+	if !ok {
+		return
 	}
+	count := opts.count
 	var found []zEntry
 	if z.sl == nil {
 		found = z.lp
@@ -1131,10 +1075,10 @@ func cmdZScan(c *Client) {
 			}
 		}
 	}
-	if usePattern {
+	if opts.usePat {
 		kept := make([]zEntry, 0, len(found))
 		for _, e := range found {
-			if globMatch(pattern, e.member, false) {
+			if opts.matches(e.member) {
 				kept = append(kept, e)
 			}
 		}

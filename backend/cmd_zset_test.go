@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -17,138 +16,26 @@ import (
 )
 
 // The expected replies in these tables are the bytes Redis 7.0 sends.
-// ZSET_TEST_REDIS=host:port runs the tables against that server instead
-// (it is flushed first), to check the tables themselves.
+// BACKEND_TEST_REDIS runs the tables against a reference server instead
+// (see testutil_test.go).
 
 type ztStep struct {
 	cmd  string // redis-cli quoting
 	want string // raw RESP reply
 }
 
-// ztStart starts an in-process server on a free port.
-func ztStart(t *testing.T) *Server {
-	t.Helper()
-	cfg := DefaultConfig()
-	cfg.Port = 0
-	cfg.Bind = []string{"127.0.0.1"}
-	s := New(cfg)
-	s.SetLogOutput(io.Discard)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve()
-	t.Cleanup(s.Shutdown)
-	return s
-}
-
-// ztAddr returns the server to test: the real Redis of ZSET_TEST_REDIS
-// (flushed, listpack limits at their defaults) or a fresh in-process one.
+// ztAddr returns the server to test (see testTarget), with the listpack
+// limits of a reference server at their defaults.
 func ztAddr(t *testing.T) string {
 	t.Helper()
-	if addr := os.Getenv("ZSET_TEST_REDIS"); addr != "" {
-		c := ztDial(t, addr)
-		c.do("flushall")
-		c.do("config set zset-max-listpack-entries 128")
-		c.do("config set zset-max-listpack-value 64")
-		return addr
-	}
-	return ztStart(t).Addr().String()
-}
-
-type ztConn struct {
-	t    *testing.T
-	conn net.Conn
-	r    *bufio.Reader
-}
-
-func ztDial(t *testing.T, addr string) *ztConn {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &ztConn{t: t, conn: conn, r: bufio.NewReader(conn)}
-}
-
-// send writes one command (redis-cli quoting) without reading the reply.
-func (c *ztConn) send(cmd string) {
-	c.t.Helper()
-	args, ok := resp.SplitArgs([]byte(cmd), nil)
-	if !ok {
-		c.t.Fatalf("bad test command %q", cmd)
-	}
-	if _, err := c.conn.Write(resp.AppendCommand(nil, args...)); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-// read reads one complete raw reply.
-func (c *ztConn) read() string {
-	c.t.Helper()
-	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var sb strings.Builder
-	if err := ztReadReply(c.r, &sb); err != nil {
-		c.t.Fatalf("reading reply: %v (got %q)", err, sb.String())
-	}
-	return sb.String()
-}
-
-func (c *ztConn) do(cmd string) string {
-	c.t.Helper()
-	c.send(cmd)
-	return c.read()
-}
-
-func (c *ztConn) expect(cmd, want string) {
-	c.t.Helper()
-	if got := c.do(cmd); got != want {
-		c.t.Errorf("%s\n got: %q\nwant: %q", cmd, got, want)
-	}
-}
-
-// noReply checks that nothing arrives within d.
-func (c *ztConn) noReply(d time.Duration) {
-	c.t.Helper()
-	c.conn.SetReadDeadline(time.Now().Add(d))
-	if b, err := c.r.Peek(1); err == nil {
-		c.t.Fatalf("unexpected reply %q", b)
-	}
-	c.r = bufio.NewReader(c.conn)
-}
-
-func ztReadReply(r *bufio.Reader, sb *strings.Builder) error {
-	line, err := r.ReadString('\n')
-	sb.WriteString(line)
-	if err != nil {
-		return err
-	}
-	if len(line) < 3 {
-		return fmt.Errorf("short line %q", line)
-	}
-	n, _ := strconv.Atoi(line[1 : len(line)-2])
-	switch line[0] {
-	case '$':
-		if n >= 0 {
-			buf := make([]byte, n+2)
-			if _, err := io.ReadFull(r, buf); err != nil {
-				return err
-			}
-			sb.Write(buf)
-		}
-	case '*':
-		for i := 0; i < n; i++ {
-			if err := ztReadReply(r, sb); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return testTarget(t,
+		"config set zset-max-listpack-entries 128",
+		"config set zset-max-listpack-value 64")
 }
 
 func ztRun(t *testing.T, steps []ztStep) {
 	t.Helper()
-	c := ztDial(t, ztAddr(t))
+	c := dialTest(t, ztAddr(t))
 	for _, st := range steps {
 		c.expect(st.cmd, st.want)
 	}
@@ -922,11 +809,11 @@ var ztEncoding = []ztStep{
 // members count with score 1.
 func TestZSetCmdWithSets(t *testing.T) {
 	addr := ztAddr(t)
-	if reply := ztDial(t, addr).do("sadd probe x"); strings.HasPrefix(reply, "-ERR unknown command") {
+	if reply := dialTest(t, addr).cmd("sadd probe x"); strings.HasPrefix(reply, "-ERR unknown command") {
 		t.Skip("SADD is not implemented yet")
 	}
-	c := ztDial(t, addr)
-	c.do("del probe")
+	c := dialTest(t, addr)
+	c.cmd("del probe")
 	for _, st := range ztWithSets {
 		c.expect(st.cmd, st.want)
 	}
@@ -959,7 +846,7 @@ func ztServer(t *testing.T) (string, *Server) {
 	if os.Getenv("ZSET_TEST_REDIS") != "" {
 		return ztAddr(t), nil
 	}
-	s := ztStart(t)
+	s := startTestServer(t, nil)
 	return s.Addr().String(), s
 }
 
@@ -991,8 +878,8 @@ func TestZSetBlocking(t *testing.T) {
 	})
 	t.Run("served by zadd", func(t *testing.T) {
 		addr, s := ztServer(t)
-		c1, c2 := ztDial(t, addr), ztDial(t, addr)
-		c1.send("bzpopmin k1 k2 0")
+		c1, c2 := dialTest(t, addr), dialTest(t, addr)
+		c1.sendLine("bzpopmin k1 k2 0")
 		ztBlocked(t, s, "k2", 1)
 		c1.noReply(20 * time.Millisecond)
 		c2.expect("zadd k2 2 b 1 a", ":2\r\n")
@@ -1006,12 +893,12 @@ func TestZSetBlocking(t *testing.T) {
 	})
 	t.Run("fifo and one member each", func(t *testing.T) {
 		addr, s := ztServer(t)
-		c1, c2, c3, w := ztDial(t, addr), ztDial(t, addr), ztDial(t, addr), ztDial(t, addr)
-		c1.send("bzpopmax k 0")
+		c1, c2, c3, w := dialTest(t, addr), dialTest(t, addr), dialTest(t, addr), dialTest(t, addr)
+		c1.sendLine("bzpopmax k 0")
 		ztBlocked(t, s, "k", 1)
-		c2.send("bzpopmax k 0")
+		c2.sendLine("bzpopmax k 0")
 		ztBlocked(t, s, "k", 2)
-		c3.send("bzpopmax k 0")
+		c3.sendLine("bzpopmax k 0")
 		ztBlocked(t, s, "k", 3)
 		w.expect("zadd k 1 a 2 b", ":2\r\n")
 		if got := c1.read(); got != "*3\r\n$1\r\nk\r\n$1\r\nb\r\n$1\r\n2\r\n" {
@@ -1029,11 +916,11 @@ func TestZSetBlocking(t *testing.T) {
 	})
 	t.Run("served by a store and by bzmpop", func(t *testing.T) {
 		addr, s := ztServer(t)
-		c1, c2, w := ztDial(t, addr), ztDial(t, addr), ztDial(t, addr)
+		c1, c2, w := dialTest(t, addr), dialTest(t, addr), dialTest(t, addr)
 		w.expect("zadd src 1 a 2 b 3 c", ":3\r\n")
-		c1.send("bzmpop 0 2 x dst max count 2")
+		c1.sendLine("bzmpop 0 2 x dst max count 2")
 		ztBlocked(t, s, "dst", 1)
-		c2.send("bzpopmin dst 0")
+		c2.sendLine("bzpopmin dst 0")
 		ztBlocked(t, s, "dst", 2)
 		w.expect("zunionstore dst 1 src", ":3\r\n")
 		if got := c1.read(); got != "*2\r\n$3\r\ndst\r\n*2\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n" {
@@ -1046,7 +933,7 @@ func TestZSetBlocking(t *testing.T) {
 	})
 	t.Run("timeout", func(t *testing.T) {
 		addr, _ := ztServer(t)
-		c := ztDial(t, addr)
+		c := dialTest(t, addr)
 		start := time.Now()
 		c.expect("bzpopmin k 0.1", "*-1\r\n")
 		if d := time.Since(start); d < 80*time.Millisecond {
@@ -1061,19 +948,19 @@ func TestZSetBlocking(t *testing.T) {
 // transaction.
 func TestZSetWatch(t *testing.T) {
 	addr := ztAddr(t)
-	c, other := ztDial(t, addr), ztDial(t, addr)
+	c, other := dialTest(t, addr), dialTest(t, addr)
 	other.expect("zadd z 1 a 2 b", ":2\r\n")
 	tx := func(change string, aborted bool) {
 		t.Helper()
 		c.expect("watch z", "+OK\r\n")
-		other.do(change)
+		other.cmd(change)
 		c.expect("multi", "+OK\r\n")
 		c.expect("ping", "+QUEUED\r\n")
 		want := "*1\r\n+PONG\r\n"
 		if aborted {
 			want = "*-1\r\n"
 		}
-		if got := c.do("exec"); got != want {
+		if got := c.cmd("exec"); got != want {
 			t.Errorf("after %s: exec = %q, want %q", change, got, want)
 		}
 	}
@@ -1097,8 +984,8 @@ func TestZSetWatch(t *testing.T) {
 // and the -0 that only a skiplist keeps.
 func TestZSetCmdEncoding(t *testing.T) {
 	addr := ztAddr(t)
-	c := ztDial(t, addr)
-	if strings.HasPrefix(c.do("object encoding nokey"), "-ERR unknown") {
+	c := dialTest(t, addr)
+	if strings.HasPrefix(c.cmd("object encoding nokey"), "-ERR unknown") {
 		t.Skip("OBJECT is not implemented yet")
 	}
 	for _, st := range ztEncoding {
@@ -1108,7 +995,7 @@ func TestZSetCmdEncoding(t *testing.T) {
 
 func TestZSetCmdRandMember(t *testing.T) {
 	addr := ztAddr(t)
-	c := ztDial(t, addr)
+	c := dialTest(t, addr)
 	for _, n := range []int{5, 40, 300} { // listpack, listpack, skiplist
 		key := "z" + strconv.Itoa(n)
 		cmd := "zadd " + key
@@ -1118,14 +1005,14 @@ func TestZSetCmdRandMember(t *testing.T) {
 			cmd += fmt.Sprintf(" %d %s", i*3, m)
 			score[m] = strconv.Itoa(i * 3)
 		}
-		c.do(cmd)
+		c.cmd(cmd)
 		for _, count := range []int{1, 2, n / 3, n/3 + 1, n / 2, n - 1, n, n + 5, -1, -7, -3 * n} {
 			for _, ws := range []bool{false, true} {
 				q := fmt.Sprintf("zrandmember %s %d", key, count)
 				if ws {
 					q += " withscores"
 				}
-				items := ztArray(t, c.do(q))
+				items := ztArray(t, c.cmd(q))
 				want := count
 				if count > n {
 					want = n
@@ -1158,7 +1045,7 @@ func TestZSetCmdRandMember(t *testing.T) {
 			}
 		}
 		for i := 0; i < 20; i++ {
-			r := c.do("zrandmember " + key)
+			r := c.cmd("zrandmember " + key)
 			if _, ok := score[ztArray(t, "*1\r\n"+r)[0]]; !ok {
 				t.Fatalf("zrandmember: %q", r)
 			}
@@ -1170,7 +1057,7 @@ func TestZSetCmdRandMember(t *testing.T) {
 // or more, scores in %.17g, MATCH applied.
 func TestZSetCmdScanSkiplist(t *testing.T) {
 	addr := ztAddr(t)
-	c := ztDial(t, addr)
+	c := dialTest(t, addr)
 	const n = 1000
 	want := map[string]string{}
 	for i := 0; i < n; i += 100 {
@@ -1180,9 +1067,9 @@ func TestZSetCmdScanSkiplist(t *testing.T) {
 			cmd += fmt.Sprintf(" %d.1 %s", j, m)
 			want[m] = string(resp.FormatScore(nil, float64(j)+0.1))
 		}
-		c.do(cmd)
+		c.cmd(cmd)
 	}
-	c.do("zadd big -0 negzero")
+	c.cmd("zadd big -0 negzero")
 	want["negzero"] = "-0"
 	for _, pattern := range []string{"", "member:1*"} {
 		got := map[string]string{}
@@ -1192,7 +1079,7 @@ func TestZSetCmdScanSkiplist(t *testing.T) {
 			if pattern != "" {
 				q += " match " + pattern
 			}
-			reply := c.do(q)
+			reply := c.cmd(q)
 			r := bufio.NewReader(strings.NewReader(reply))
 			r.ReadString('\n')
 			r.ReadString('\n')
@@ -1423,9 +1310,9 @@ func TestZSetDifferential(t *testing.T) {
 	if addr == "" {
 		t.Skip("set ZSET_TEST_REDIS=host:port to compare with a real Redis")
 	}
-	ref := ztDial(t, addr)
-	s := ztStart(t)
-	ours := ztDial(t, s.Addr().String())
+	ref := dialTest(t, addr)
+	s := startTestServer(t, nil)
+	ours := dialTest(t, s.Addr().String())
 	kinds := map[byte]int{}
 	defer func() { t.Logf("reply kinds: %v", kinds) }()
 	limits := [][2]int{{16, 64}, {128, 64}, {4, 2}, {0, 64}}
@@ -1434,16 +1321,16 @@ func TestZSetDifferential(t *testing.T) {
 		s.mu.Lock()
 		s.cfg.ZSetMaxListpackEntr, s.cfg.ZSetMaxListpackValue = lim[0], lim[1]
 		s.mu.Unlock()
-		ref.do("flushall")
-		ref.do(fmt.Sprintf("config set zset-max-listpack-entries %d", lim[0]))
-		ref.do(fmt.Sprintf("config set zset-max-listpack-value %d", lim[1]))
-		ours.do("flushall")
+		ref.cmd("flushall")
+		ref.cmd(fmt.Sprintf("config set zset-max-listpack-entries %d", lim[0]))
+		ref.cmd(fmt.Sprintf("config set zset-max-listpack-value %d", lim[1]))
+		ours.cmd("flushall")
 		g := &ztGen{r: rand.New(rand.NewPCG(uint64(round), 42)), negZero: true}
 		var history []string
 		for i := 0; i < 2000; i++ {
 			cmd := g.next()
 			history = append(history, cmd)
-			want, got := ref.do(cmd), ours.do(cmd)
+			want, got := ref.cmd(cmd), ours.cmd(cmd)
 			if strings.HasPrefix(cmd, "zscan") && want != got {
 				want, got = ztScanSorted(t, want), ztScanSorted(t, got)
 			}
@@ -1454,17 +1341,17 @@ func TestZSetDifferential(t *testing.T) {
 			}
 		}
 	}
-	ref.do("config set zset-max-listpack-entries 128")
-	ref.do("config set zset-max-listpack-value 64")
+	ref.cmd("config set zset-max-listpack-entries 128")
+	ref.cmd("config set zset-max-listpack-value 64")
 }
 
 // TestZSetEncodingIndependence runs the same random commands on a server
 // whose sets are all listpacks while small and on one whose sets are all
 // skiplists: apart from the encoding itself, the answers must agree.
 func TestZSetEncodingIndependence(t *testing.T) {
-	small, big := ztStart(t), ztStart(t)
+	small, big := startTestServer(t, nil), startTestServer(t, nil)
 	big.cfg.ZSetMaxListpackEntr = 0
-	a, b := ztDial(t, small.Addr().String()), ztDial(t, big.Addr().String())
+	a, b := dialTest(t, small.Addr().String()), dialTest(t, big.Addr().String())
 	for round := 0; round < 10; round++ {
 		g := &ztGen{r: rand.New(rand.NewPCG(uint64(round), 7))}
 		for i := 0; i < 3000; i++ {
@@ -1472,7 +1359,7 @@ func TestZSetEncodingIndependence(t *testing.T) {
 			if strings.HasPrefix(cmd, "object") {
 				continue
 			}
-			ra, rb := a.do(cmd), b.do(cmd)
+			ra, rb := a.cmd(cmd), b.cmd(cmd)
 			if strings.HasPrefix(cmd, "zscan") {
 				// Listpack scores print as integers where they can.
 				continue

@@ -80,7 +80,7 @@ func TestDigestKnownValues(t *testing.T) {
 	s := svStart(t, nil)
 	c := svDial(t, s.Addr().String())
 	for _, cmd := range svDigestData() {
-		if got := c.do(cmd); strings.HasPrefix(got, "-") {
+		if got := c.cmd(cmd); strings.HasPrefix(got, "-") {
 			t.Fatalf("%.60s: %q", cmd, got)
 		}
 	}
@@ -92,12 +92,12 @@ func TestDigestKnownValues(t *testing.T) {
 		c.expect("debug digest-value "+key, "*1\r\n+"+want+"\r\n")
 	}
 	// The same data in any order gives the same digest; one change moves it.
-	before := c.do("debug digest")
+	before := c.cmd("debug digest")
 	c.expect("del s", ":1\r\n")
 	c.expect("sadd s 300 2 1 z y x", ":6\r\n")
 	c.expect("debug digest", before)
 	c.expect("rpush l x", ":6\r\n")
-	if c.do("debug digest") == before {
+	if c.cmd("debug digest") == before {
 		t.Error("digest did not change")
 	}
 }
@@ -113,19 +113,19 @@ func TestDigestMatchesRedis(t *testing.T) {
 	ours := svDial(t, s.Addr().String())
 	theirs := svDial(t, addr)
 	for _, cmd := range svDigestData() {
-		a, b := theirs.do(cmd), ours.do(cmd)
+		a, b := theirs.cmd(cmd), ours.cmd(cmd)
 		if a != b {
 			t.Fatalf("%.60s: redis %q, lagwise %q", cmd, a, b)
 		}
 	}
 	for _, key := range strings.Fields(svDigestKeys) {
 		line := "debug digest-value " + key
-		if a, b := theirs.do(line), ours.do(line); a != b {
+		if a, b := theirs.cmd(line), ours.cmd(line); a != b {
 			t.Errorf("%s: redis %q, lagwise %q (encoding %q / %q)", line, a, b,
-				theirs.do("object encoding "+key), ours.do("object encoding "+key))
+				theirs.cmd("object encoding "+key), ours.cmd("object encoding "+key))
 		}
 	}
-	if a, b := theirs.do("debug digest"), ours.do("debug digest"); a != b {
+	if a, b := theirs.cmd("debug digest"), ours.cmd("debug digest"); a != b {
 		t.Errorf("debug digest: redis %q, lagwise %q", a, b)
 	}
 }

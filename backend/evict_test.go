@@ -32,11 +32,11 @@ func ktEvicted(s *Server) int64 {
 func TestEvictOOMReplies(t *testing.T) {
 	for _, policy := range []string{"noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"} {
 		t.Run(policy, func(t *testing.T) {
-			s := ktStart(t)
-			k := ktDialAddr(t, s.Addr().String())
-			k.run([]ktStep{{"set a 1", ktOK}})
+			s := startTestServer(t, nil)
+			k := dialTest(t, s.Addr().String())
+			ktRun(k, []ktStep{{"set a 1", ktOK}})
 			ktSetMaxmemory(s, 1, policy)
-			k.run([]ktStep{
+			ktRun(k, []ktStep{
 				{"set b 2", ktOOM},
 				{"append a x", ktOOM},
 				{"rpush l x", ktOOM},
@@ -49,7 +49,7 @@ func TestEvictOOMReplies(t *testing.T) {
 				t.Errorf("evicted_keys = %d under %s", n, policy)
 			}
 			ktSetMaxmemory(s, 0, "noeviction")
-			k.run([]ktStep{{"set b 2", ktOK}})
+			ktRun(k, []ktStep{{"set b 2", ktOK}})
 		})
 	}
 }
@@ -59,8 +59,8 @@ func TestEvictOOMReplies(t *testing.T) {
 func TestEvictAllKeysPolicies(t *testing.T) {
 	for _, policy := range []string{"allkeys-lru", "allkeys-lfu", "allkeys-random"} {
 		t.Run(policy, func(t *testing.T) {
-			s := ktStart(t)
-			k := ktDialAddr(t, s.Addr().String())
+			s := startTestServer(t, nil)
+			k := dialTest(t, s.Addr().String())
 			runtime.GC() // earlier tests' garbage must not count in the base
 			s.mu.Lock()
 			base := s.usedMemory()
@@ -209,7 +209,7 @@ func TestEvictPolicyChoosesCandidates(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := ktStart(t)
+			s := startTestServer(t, nil)
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.now = time.Now().UnixMilli()
@@ -227,7 +227,7 @@ func TestEvictPolicyChoosesCandidates(t *testing.T) {
 
 // A volatile policy with no volatile keys cannot free anything.
 func TestEvictNothingToEvict(t *testing.T) {
-	s := ktStart(t)
+	s := startTestServer(t, nil)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.now = time.Now().UnixMilli()
@@ -247,9 +247,9 @@ func TestEvictNothingToEvict(t *testing.T) {
 
 // An eviction touches WATCHers, like any deletion.
 func TestEvictTouchesWatchers(t *testing.T) {
-	s := ktStart(t)
-	k := ktDialAddr(t, s.Addr().String())
-	k.run([]ktStep{{"set w 1", ktOK}, {"watch w", ktOK}})
+	s := startTestServer(t, nil)
+	k := dialTest(t, s.Addr().String())
+	ktRun(k, []ktStep{{"set w 1", ktOK}, {"watch w", ktOK}})
 	s.mu.Lock()
 	s.evictKey(s.dbs[0], "w")
 	evicted := s.stats.evictedKeys
@@ -257,7 +257,7 @@ func TestEvictTouchesWatchers(t *testing.T) {
 	if evicted != 1 {
 		t.Errorf("evicted_keys = %d", evicted)
 	}
-	k.run([]ktStep{{"multi", ktOK}, {"ping", "+QUEUED\r\n"}, {"exec", "*-1\r\n"}, {"exists w", ktZero}})
+	ktRun(k, []ktStep{{"multi", ktOK}, {"ping", "+QUEUED\r\n"}, {"exec", "*-1\r\n"}, {"exists w", ktZero}})
 }
 
 func TestEvictPoolInsert(t *testing.T) {
@@ -305,7 +305,7 @@ func TestEvictAllocSize(t *testing.T) {
 }
 
 func TestEvictLFUCounter(t *testing.T) {
-	s := ktStart(t)
+	s := startTestServer(t, nil)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.now = time.Now().UnixMilli()
@@ -343,7 +343,7 @@ func TestEvictLFUCounter(t *testing.T) {
 
 // usedMemory follows the heap and drops by the estimate of evicted bytes.
 func TestEvictUsedMemoryAccounting(t *testing.T) {
-	s := ktStart(t)
+	s := startTestServer(t, nil)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.evictState()
@@ -374,7 +374,7 @@ func TestEvictUsedMemoryAccounting(t *testing.T) {
 // ktPipelineSets writes n keys of size bytes in pipelined batches, making
 // little garbage on the client side (the client shares the server's heap),
 // and returns the first reply that is not +OK.
-func ktPipelineSets(t *testing.T, k *ktConn, n, size int) string {
+func ktPipelineSets(t *testing.T, k *testConn, n, size int) string {
 	t.Helper()
 	val := strings.Repeat("x", size)
 	var buf []byte

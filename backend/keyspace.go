@@ -44,8 +44,9 @@ func (c *Client) lookupRead(key []byte) (Obj, bool) {
 		return Obj{}, false
 	}
 	s.stats.keyspaceHits++
-	if clk := s.lruClock(); o.LRU() != clk {
-		db.dict.Replace(k, o.withLRU(clk))
+	if n := s.touchObj(o); n != o {
+		db.dict.Replace(k, n)
+		o = n
 	}
 	return o, true
 }
@@ -83,8 +84,12 @@ func (c *Client) lookupWriteType(key []byte, t Type) (o Obj, exists, ok bool) {
 func (c *Client) setKey(key []byte, o Obj, keepTTL bool) {
 	s, db := c.srv, c.db
 	k := bstr(key)
-	o = o.withLRU(s.lruClock())
-	if _, exists := db.dict.Get(k); exists {
+	o = o.withLRU(s.newObjClock())
+	if old, exists := db.dict.Get(k); exists {
+		if s.lfuPolicy() {
+			// An overwrite keeps the key's access frequency, as in Redis.
+			o = o.withLRU(old.LRU())
+		}
 		db.dict.Replace(k, o)
 		if !keepTTL && len(db.expires) > 0 {
 			delete(db.expires, k)
@@ -98,14 +103,18 @@ func (c *Client) setKey(key []byte, o Obj, keepTTL bool) {
 // addKey stores o at a key known to be absent.
 func (c *Client) addKey(key []byte, o Obj) {
 	s, db := c.srv, c.db
-	db.dict.Set(string(key), o.withLRU(s.lruClock()))
+	db.dict.Set(string(key), o.withLRU(s.newObjClock()))
 	s.touchWatched(db, bstr(key))
 }
 
 // replaceValue swaps the value of an existing key in place (a string grown
 // by APPEND, a converted encoding), keeping its TTL.
 func (c *Client) replaceValue(key []byte, o Obj) {
-	c.db.dict.Replace(bstr(key), o.withLRU(c.srv.lruClock()))
+	k := bstr(key)
+	if old, ok := c.db.dict.Get(k); ok {
+		o = o.withLRU(c.srv.touchObj(old).LRU())
+	}
+	c.db.dict.Replace(k, o)
 }
 
 // deleteKey removes key and reports whether it existed (and was not

@@ -514,9 +514,9 @@ func TestZParseCursor(t *testing.T) {
 		{"x", 0, false},
 	}
 	for _, tc := range tests {
-		got, ok := zparseCursor([]byte(tc.in))
+		got, ok := parseScanCursor([]byte(tc.in))
 		if ok != tc.ok || got != tc.want {
-			t.Errorf("zparseCursor(%q) = %v %v", tc.in, got, ok)
+			t.Errorf("parseScanCursor(%q) = %v %v", tc.in, got, ok)
 		}
 	}
 }
