@@ -46,6 +46,7 @@ type Config struct {
 	Daemonize            bool
 	PidFile              string
 	TCPKeepalive         int
+	IOThreads            int // threads running client I/O (GOMAXPROCS)
 	// Other directives are accepted and kept as text so that CONFIG GET
 	// shows them; see directives.
 	other map[string]string
@@ -228,6 +229,7 @@ func directives() map[string]*directive {
 			boolDir("daemonize", "no", false, func(c *Config) *bool { return &c.Daemonize }),
 			strDir("pidfile", "", false, func(c *Config) *string { return &c.PidFile }),
 			intDir("tcp-keepalive", "300", true, 0, math.MaxInt32, func(c *Config) *int { return &c.TCPKeepalive }),
+			intDir("io-threads", "1", false, 1, 128, func(c *Config) *int { return &c.IOThreads }),
 		}
 		// Aliases Redis keeps for the listpack settings.
 		aliases := map[string]string{
@@ -247,7 +249,7 @@ func directives() map[string]*directive {
 			{"lazyfree-lazy-user-del", "no"}, {"lazyfree-lazy-user-flush", "no"}, {"replica-lazy-flush", "no"},
 			{"list-compress-depth", "0"}, {"activerehashing", "yes"}, {"latency-monitor-threshold", "0"},
 			{"slowlog-log-slower-than", "10000"}, {"slowlog-max-len", "128"}, {"notify-keyspace-events", ""},
-			{"io-threads", "1"}, {"io-threads-do-reads", "no"}, {"supervised", "no"}, {"always-show-logo", "no"},
+			{"io-threads-do-reads", "no"}, {"supervised", "no"}, {"always-show-logo", "no"},
 			{"set-proc-title", "yes"}, {"syslog-enabled", "no"}, {"lfu-log-factor", "10"}, {"lfu-decay-time", "1"},
 			{"aof-use-rdb-preamble", "yes"}, {"aof-load-truncated", "yes"}, {"auto-aof-rewrite-percentage", "100"},
 			{"auto-aof-rewrite-min-size", "67108864"}, {"no-appendfsync-on-rewrite", "no"}, {"aof-rewrite-incremental-fsync", "yes"},

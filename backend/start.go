@@ -2,6 +2,7 @@ package backend
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
 )
 
@@ -23,6 +24,13 @@ func Start(cfg *Config, configFile string) (*Server, error) {
 		s.SetLogOutput(f)
 	}
 	tuneGC(cfg)
+	if os.Getenv("GOMAXPROCS") == "" {
+		// io-threads means what it means to Redis: how many threads do
+		// client I/O. Commands run one at a time either way; with one
+		// thread, a request costs no cross-thread wake-ups, which is what
+		// makes small requests fast (see docs/architecture.md).
+		runtime.GOMAXPROCS(cfg.IOThreads)
+	}
 	if err := s.Listen(); err != nil {
 		return nil, err
 	}
