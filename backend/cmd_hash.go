@@ -197,14 +197,7 @@ func cmdHDel(c *Client) {
 			}
 		}
 	}
-	if n > 0 {
-		if h.Len() == 0 {
-			c.deleteKey(key)
-		} else {
-			c.touched(key)
-		}
-		c.dirty(n)
-	}
+	c.removedMembers(key, n, h.Len())
 	c.integer(int64(n))
 }
 

@@ -419,14 +419,7 @@ func cmdLRem(c *Client) {
 		toRemove = -toRemove
 	}
 	removed := l.RemoveEqual(bstr(c.argv[3]), toRemove, fromTail)
-	if removed > 0 {
-		c.dirty(int(removed))
-		if l.Len() == 0 {
-			c.deleteKey(key)
-		} else {
-			c.touched(key)
-		}
-	}
+	c.removedMembers(key, int(removed), l.Len())
 	c.integer(removed)
 }
 

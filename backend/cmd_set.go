@@ -110,14 +110,7 @@ func cmdSRem(c *Client) {
 			}
 		}
 	}
-	if n > 0 {
-		if s.Len() == 0 {
-			c.deleteKey(key)
-		} else {
-			c.touched(key)
-		}
-		c.dirty(n)
-	}
+	c.removedMembers(key, n, s.Len())
 	c.integer(int64(n))
 }
 

@@ -203,3 +203,19 @@ func (s *Server) activeExpireCycle() {
 		}
 	}
 }
+
+// removedMembers finishes a command that took n members out of the
+// collection at key, leaving left: an emptied collection is deleted (Redis
+// has no empty collections), a changed one touches its WATCHers, and the
+// changes are counted.
+func (c *Client) removedMembers(key []byte, n, left int) {
+	if n == 0 {
+		return
+	}
+	if left == 0 {
+		c.deleteKey(key)
+	} else {
+		c.touched(key)
+	}
+	c.dirty(n)
+}
