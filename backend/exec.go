@@ -48,6 +48,20 @@ var commandGroups = [][]spec{
 	txCommands,
 }
 
+// Mark the shared table with what this server implements.
+func init() {
+	for _, g := range commandGroups {
+		for _, sp := range g {
+			if !command.MarkImplemented(sp.name) {
+				panic("command " + sp.name + " is not in the Redis 7.0 command table")
+			}
+			if top, _, isSub := strings.Cut(sp.name, "|"); isSub {
+				command.MarkImplemented(top)
+			}
+		}
+	}
+}
+
 // buildCommandTable joins the handler tables with the shared command table.
 func buildCommandTable() map[string]*cmdEntry {
 	t := map[string]*cmdEntry{}

@@ -76,6 +76,35 @@ type Command struct {
 	// Docs is Redis 7.0's COMMAND DOCS reply element for the command (its
 	// doc map, without the name), as RESP2.
 	Docs string
+
+	// implemented marks the commands lagwise server executes. The server's
+	// handler tables are the one list of them; linking the server package
+	// marks its commands here (see MarkImplemented).
+	implemented bool
+}
+
+// Implemented reports whether lagwise server executes c. It is meaningful
+// in a program that links the server (package backend), as the lagwise
+// binary does; the marks are set during package initialisation and only
+// read afterwards.
+func (c *Command) Implemented() bool { return c.implemented }
+
+// MarkImplemented marks a command ("get") or subcommand ("config|get") as
+// executed by lagwise server; it reports false for a name the table lacks.
+// Only package initialisation may call it.
+func MarkImplemented(name string) bool {
+	top, sub, isSub := strings.Cut(strings.ToLower(name), "|")
+	c := table[top]
+	if c == nil {
+		return false
+	}
+	if isSub {
+		if c = c.Subcommands[sub]; c == nil {
+			return false
+		}
+	}
+	c.implemented = true
+	return true
 }
 
 // Has reports whether c carries every flag in f.
