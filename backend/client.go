@@ -48,6 +48,8 @@ type Client struct {
 	libVer      string
 	noEvict     bool
 	curCmd      *cmdEntry
+	propArgv    [][]byte // what the running command propagates instead of argv
+	propSkip    bool     // the running command propagates by itself
 	inExec      bool // running EXEC's queue: blocking commands must not block
 
 	// async output, used once the client subscribes: pushes from other

@@ -294,6 +294,7 @@ func (s *Server) performEvictions() bool {
 // here, so that it can be propagated as a DEL.
 func (s *Server) evictKey(db *DB, key string) {
 	if s.dbDelete(db, key) {
+		s.propagateDel(db.id, key)
 		s.stats.evictedKeys++
 	}
 }

@@ -251,7 +251,9 @@ func (s *Server) call(c *Client, e *cmdEntry) {
 	start := time.Now()
 	before := s.stats.totalErrorReplies
 	c.curCmd = e
+	dirty := s.beginCall(c)
 	e.fn(c)
+	s.endCall(c, e, dirty)
 	c.curCmd = nil
 	e.calls++
 	e.usec += int64(time.Since(start) / time.Microsecond)

@@ -27,6 +27,7 @@ func (s *Server) expireIfNeeded(db *DB, key string) bool {
 // deleteExpired removes a key whose time has come.
 func (s *Server) deleteExpired(db *DB, key string) {
 	s.stats.expiredKeys++
+	s.propagateDel(db.id, key)
 	s.dbDelete(db, key)
 }
 

@@ -46,6 +46,7 @@ type Server struct {
 
 	stats  stats
 	pubsub pubsub
+	prop   propagation // the write stream (propagate.go)
 
 	// dirty counts changes to the dataset since the last save.
 	dirty int64
