@@ -50,7 +50,7 @@ type Client struct {
 	curCmd      *cmdEntry
 	propArgv    [][]byte // what the running command propagates instead of argv
 	propSkip    bool     // the running command propagates by itself
-	inExec      bool // running EXEC's queue: blocking commands must not block
+	inExec      bool     // running EXEC's queue: blocking commands must not block
 
 	// async output, used once the client subscribes: pushes from other
 	// clients and the client's own replies all go through asyncBuf, in the
