@@ -136,7 +136,7 @@ func (c *Client) waitBlocked() {
 	s := c.srv
 	s.mu.Lock()
 	bc := c.block
-	s.mu.Unlock()
+	s.unlock()
 	if bc == nil {
 		return
 	}
@@ -187,7 +187,7 @@ func (c *Client) waitBlocked() {
 	if closed {
 		c.closeAfter = true
 	}
-	s.mu.Unlock()
+	s.unlock()
 }
 
 type probeResult struct {

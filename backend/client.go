@@ -50,6 +50,7 @@ type Client struct {
 	curCmd      *cmdEntry
 	propArgv    [][]byte // what the running command propagates instead of argv
 	propSkip    bool     // the running command propagates by itself
+	propForce   bool     // the running command propagates even with no change
 	inExec      bool     // running EXEC's queue: blocking commands must not block
 
 	// async output, used once the client subscribes: pushes from other
@@ -116,7 +117,7 @@ func (s *Server) serveConn(conn net.Conn) {
 	s.stats.connectionsReceived++
 	if msg := s.admit(c); msg != "" {
 		s.stats.rejectedConns++
-		s.mu.Unlock()
+		s.unlock()
 		conn.Write(resp.AppendError(nil, msg))
 		conn.Close()
 		return
@@ -124,7 +125,7 @@ func (s *Server) serveConn(conn net.Conn) {
 	s.clients[c.id] = c
 	c.authed = s.cfg.RequirePass == ""
 	c.refreshLimits()
-	s.mu.Unlock()
+	s.unlock()
 	defer s.unlinkClient(c)
 	c.readLoop()
 }
@@ -159,7 +160,7 @@ func (s *Server) unlinkClient(c *Client) {
 	}
 	c.unwatchAll()
 	s.pubsubUnsubscribeAll(c)
-	s.mu.Unlock()
+	s.unlock()
 	if c.asyncWake != nil {
 		// Write what the subscriber still has queued (QUIT's +OK), then
 		// stop its writer.
@@ -258,7 +259,7 @@ func (c *Client) processInput(start, end int) (int, int) {
 	defer func() {
 		if locked {
 			c.refreshLimits()
-			s.mu.Unlock()
+			s.unlock()
 		}
 	}()
 	for start < end && !c.closeAfter {
@@ -293,7 +294,7 @@ func (c *Client) processInput(start, end int) (int, int) {
 			// the blocked client appends its reply to c.out.
 			prev := c.out
 			c.out = nil
-			s.mu.Unlock()
+			s.unlock()
 			locked = false
 			if len(prev) > 0 {
 				n, err := c.conn.Write(prev)
@@ -312,7 +313,7 @@ func (c *Client) processInput(start, end int) (int, int) {
 			return end, 0
 		}
 		if len(c.out) > flushThresh {
-			s.mu.Unlock()
+			s.unlock()
 			locked = false
 			if !c.flush() {
 				c.closeAfter = true
@@ -343,7 +344,7 @@ func (c *Client) flush() bool {
 
 func (c *Client) exemptFromTimeout() bool {
 	c.srv.mu.Lock()
-	defer c.srv.mu.Unlock()
+	defer c.srv.unlock()
 	return len(c.subs) > 0 || len(c.psubs) > 0 || c.block != nil
 }
 

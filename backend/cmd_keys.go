@@ -71,7 +71,7 @@ func (c *Client) lookupWriteTouch(key []byte) (Obj, bool) {
 		if n := c.srv.touchObj(o); n != o {
 			// A map assignment stores the key it is given: never an
 			// aliased argument.
-			c.db.dict.Replace(string(key), n)
+			c.db.dict.Touch(string(key), n)
 			o = n
 		}
 	}
@@ -94,7 +94,7 @@ func (c *Client) inDB(db *DB, fn func()) {
 func (c *Client) addMovedKey(key []byte, o Obj, expire int64) {
 	c.addKey(key, o)
 	if got, _ := c.db.dict.Get(bstr(key)); got != o {
-		c.db.dict.Replace(string(key), o)
+		c.db.dict.Touch(string(key), o)
 	}
 	if expire != -1 {
 		c.setExpire(key, expire)
@@ -770,5 +770,16 @@ func cmdFlushAll(c *Client) {
 		n += c.srv.flushDB(db)
 	}
 	c.dirty(n)
+	// As in Redis, a running BGSAVE is pointless now, and with save points
+	// set the empty dataset is saved at once. The command is propagated
+	// even when there was nothing to flush.
+	s := c.srv
+	if s.persist.snapKind == childRDB {
+		s.abortChild()
+	}
+	if s.cfg.Save != "" {
+		s.saveRDB()
+	}
+	c.forcePropagate()
 	c.ok()
 }

@@ -31,6 +31,8 @@ var serverCommands = []spec{
 	{"info", cmdInfo},
 	{"time", cmdTime},
 	{"lastsave", cmdLastSave},
+	{"save", cmdSave},
+	{"bgsave", cmdBgsave},
 	{"shutdown", cmdShutdown},
 	{"debug", cmdDebug},
 	{"client|id", cmdClientID},
@@ -48,8 +50,7 @@ var serverCommands = []spec{
 // adminState is the server-wide state of the administration commands.
 // Like everything the commands touch, it is used under the executor lock.
 type adminState struct {
-	activeExpireOff bool  // DEBUG SET-ACTIVE-EXPIRE 0
-	lastSave        int64 // unix seconds of the last successful save
+	activeExpireOff bool // DEBUG SET-ACTIVE-EXPIRE 0
 	replID          string
 	peakMemory      int64
 	startupMemory   int64
@@ -62,7 +63,6 @@ func (s *Server) admin() *adminState { return &s.adminSt }
 // newAdminState is the admin state of a server starting now.
 func newAdminState(start time.Time) adminState {
 	a := adminState{
-		lastSave:      start.Unix(),
 		replID:        randomHex(40),
 		startupMemory: heapBytes(),
 	}
@@ -75,10 +75,6 @@ func newAdminState(start time.Time) adminState {
 // activeExpireEnabled reports whether the cron may expire keys actively
 // (DEBUG SET-ACTIVE-EXPIRE turns it off for tests).
 func (s *Server) activeExpireEnabled() bool { return !s.admin().activeExpireOff }
-
-// lastSaveTime is what LASTSAVE answers: the start time until a save
-// succeeds, as in Redis.
-func (s *Server) lastSaveTime() int64 { return s.admin().lastSave }
 
 // ---------------------------------------------------------------- COMMAND
 
@@ -794,8 +790,6 @@ func cmdTime(c *Client) {
 	c.bulkInt(now % 1e6)
 }
 
-func cmdLastSave(c *Client) { c.integer(c.srv.lastSaveTime()) }
-
 func cmdShutdown(c *Client) {
 	s := c.srv
 	var nosave, save, now, force, abort bool
@@ -828,14 +822,11 @@ func cmdShutdown(c *Client) {
 		c.errorReply("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client")
 		return
 	}
-	if save && !force {
-		// An explicit SAVE needs persistence, which this server does not
-		// have yet.
-		s.logf("Error trying to save the DB, can't exit.")
+	s.logf("User requested shutdown...")
+	if err := s.prepareForShutdown(nosave, save, force); err != nil {
 		c.errorReply("ERR Errors trying to SHUTDOWN. Check logs.")
 		return
 	}
-	s.logf("User requested shutdown...")
 	s.logf("Redis is now ready to exit, bye bye...")
 	c.closeAfter = true
 	// Shutdown takes the executor lock, which this command holds.

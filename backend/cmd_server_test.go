@@ -664,9 +664,12 @@ func TestTimeLastSave(t *testing.T) {
 }
 
 func TestShutdown(t *testing.T) {
-	s := svStart(t, nil)
+	// A save that fails (its dir is gone) keeps the server up.
+	gone := filepath.Join(t.TempDir(), "gone")
+	s := svStart(t, func(c *Config) { c.Dir = gone })
 	c := svDial(t, s.Addr().String())
 	c.expect("shutdown save", "-ERR Errors trying to SHUTDOWN. Check logs.\r\n")
+	c.expect("ping", "+PONG\r\n")
 	c.send("shutdown", "nosave")
 	svExpectClosed(t, c)
 	select {

@@ -47,6 +47,17 @@ type Config struct {
 	PidFile              string
 	TCPKeepalive         int
 	IOThreads            int // threads running client I/O (GOMAXPROCS)
+	// Persistence (persist.go, aof.go).
+	RDBCompression          bool
+	RDBChecksum             bool
+	StopWritesOnBgsaveError bool
+	AppendFsync             string // always | everysec | no
+	AppendFilename          string
+	AppendDirname           string
+	AOFUseRDBPreamble       bool
+	AOFLoadTruncated        bool
+	AutoAOFRewritePct       int
+	AutoAOFRewriteMinSize   int64
 	// Other directives are accepted and kept as text so that CONFIG GET
 	// shows them; see directives.
 	other map[string]string
@@ -142,6 +153,21 @@ func enumDir(name, def string, mutable bool, vals []string, p func(*Config) *str
 		}}
 }
 
+// fileNameDir is a directive naming a file or directory inside dir, which
+// may not be a path (appendfilename, appenddirname); like Redis, it can be
+// set only at start.
+func fileNameDir(name, def, what string, p func(*Config) *string) *directive {
+	return &directive{name: name, def: def, mutable: false,
+		get: func(c *Config) string { return *p(c) },
+		set: func(c *Config, v string) error {
+			if v == "" || path.Base(v) != v || strings.ContainsAny(v, "/\\") || v == "." || v == ".." {
+				return fmt.Errorf("%s can't be a path, just a filename", what)
+			}
+			*p(c) = v
+			return nil
+		}}
+}
+
 func strDir(name, def string, mutable bool, p func(*Config) *string) *directive {
 	return &directive{name: name, def: def, mutable: mutable,
 		get: func(c *Config) string { return *p(c) },
@@ -177,6 +203,9 @@ func directives() map[string]*directive {
 						return fmt.Errorf("%s", err.(*os.PathError).Err.Error())
 					}
 					c.Dir = v
+					if abs, err := os.Getwd(); err == nil {
+						c.Dir = abs
+					}
 					return nil
 				}},
 			{name: "dbfilename", def: "dump.rdb", mutable: true,
@@ -230,6 +259,16 @@ func directives() map[string]*directive {
 			strDir("pidfile", "", false, func(c *Config) *string { return &c.PidFile }),
 			intDir("tcp-keepalive", "300", true, 0, math.MaxInt32, func(c *Config) *int { return &c.TCPKeepalive }),
 			intDir("io-threads", "1", false, 1, 128, func(c *Config) *int { return &c.IOThreads }),
+			boolDir("rdbcompression", "yes", true, func(c *Config) *bool { return &c.RDBCompression }),
+			boolDir("rdbchecksum", "yes", false, func(c *Config) *bool { return &c.RDBChecksum }),
+			boolDir("stop-writes-on-bgsave-error", "yes", true, func(c *Config) *bool { return &c.StopWritesOnBgsaveError }),
+			enumDir("appendfsync", "everysec", true, []string{"always", "everysec", "no"}, func(c *Config) *string { return &c.AppendFsync }),
+			fileNameDir("appendfilename", "appendonly.aof", "appendfilename", func(c *Config) *string { return &c.AppendFilename }),
+			fileNameDir("appenddirname", "appendonlydir", "appenddirname", func(c *Config) *string { return &c.AppendDirname }),
+			boolDir("aof-use-rdb-preamble", "yes", true, func(c *Config) *bool { return &c.AOFUseRDBPreamble }),
+			boolDir("aof-load-truncated", "yes", true, func(c *Config) *bool { return &c.AOFLoadTruncated }),
+			intDir("auto-aof-rewrite-percentage", "100", true, 0, math.MaxInt32, func(c *Config) *int { return &c.AutoAOFRewritePct }),
+			memDir("auto-aof-rewrite-min-size", "67108864", true, 0, math.MaxInt64, func(c *Config) *int64 { return &c.AutoAOFRewriteMinSize }),
 		}
 		// Aliases Redis keeps for the listpack settings.
 		aliases := map[string]string{
@@ -242,8 +281,6 @@ func directives() map[string]*directive {
 		// Directives accepted for compatibility; the later parts of the
 		// server (persistence, replication) give them their meaning.
 		for _, o := range [][2]string{
-			{"appendfsync", "everysec"}, {"appendfilename", "appendonly.aof"}, {"appenddirname", "appendonlydir"},
-			{"rdbcompression", "yes"}, {"rdbchecksum", "yes"}, {"stop-writes-on-bgsave-error", "yes"},
 			{"tcp-backlog", "511"}, {"unixsocket", ""}, {"unixsocketperm", "0"},
 			{"lazyfree-lazy-eviction", "no"}, {"lazyfree-lazy-expire", "no"}, {"lazyfree-lazy-server-del", "no"},
 			{"lazyfree-lazy-user-del", "no"}, {"lazyfree-lazy-user-flush", "no"}, {"replica-lazy-flush", "no"},
@@ -251,8 +288,7 @@ func directives() map[string]*directive {
 			{"slowlog-log-slower-than", "10000"}, {"slowlog-max-len", "128"}, {"notify-keyspace-events", ""},
 			{"io-threads-do-reads", "no"}, {"supervised", "no"}, {"always-show-logo", "no"},
 			{"set-proc-title", "yes"}, {"syslog-enabled", "no"}, {"lfu-log-factor", "10"}, {"lfu-decay-time", "1"},
-			{"aof-use-rdb-preamble", "yes"}, {"aof-load-truncated", "yes"}, {"auto-aof-rewrite-percentage", "100"},
-			{"auto-aof-rewrite-min-size", "67108864"}, {"no-appendfsync-on-rewrite", "no"}, {"aof-rewrite-incremental-fsync", "yes"},
+			{"no-appendfsync-on-rewrite", "no"}, {"aof-rewrite-incremental-fsync", "yes"},
 			{"rdb-save-incremental-fsync", "yes"}, {"jemalloc-bg-thread", "yes"}, {"dynamic-hz", "yes"},
 			{"stream-node-max-bytes", "4096"}, {"stream-node-max-entries", "100"}, {"hll-sparse-max-bytes", "3000"},
 			{"activedefrag", "no"}, {"lua-time-limit", "5000"}, {"busy-reply-threshold", "5000"},

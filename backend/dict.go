@@ -24,6 +24,41 @@ type Dict struct {
 	base   int
 	split  int
 	count  int
+	// snap, while a point-in-time snapshot is being written, holds the
+	// shards it has not written yet; see snapshot.go.
+	snap *dictSnap
+}
+
+// dictSnap is the copy-on-write state of a Dict during a snapshot. Before
+// any change to a shard that the snapshot has not written yet, save writes
+// it out as it is, so the snapshot sees every shard as it was at the cut.
+//
+// Invariant: pending[i] is true exactly for the shards present at the cut
+// that have not been saved; every shard made after the cut (a split) is
+// born saved, because the shard it came from was saved first.
+type dictSnap struct {
+	pending []bool
+	left    int // number of true entries in pending
+	save    func(d *Dict, shard map[string]Obj)
+	owner   any // the snapshot this state belongs to
+}
+
+// cow saves shard i for the snapshot if it still holds cut-time data.
+func (d *Dict) cow(i int) {
+	if p := d.snap; p != nil && i < len(p.pending) && p.pending[i] {
+		p.pending[i] = false
+		p.left--
+		p.save(d, d.shards[i])
+	}
+}
+
+// WillWrite must be called before a value of key, or its TTL, is changed in
+// place (a collection edited, an expire set): the snapshot keeps the value
+// it had at the cut.
+func (d *Dict) WillWrite(key string) {
+	if d.snap != nil {
+		d.cow(d.index(d.hash(key)))
+	}
 }
 
 const shardLoad = 1024
@@ -57,7 +92,9 @@ func (d *Dict) Get(key string) (Obj, bool) {
 // Set stores o at key and reports whether the key is new. key must not alias
 // a buffer that will change.
 func (d *Dict) Set(key string, o Obj) bool {
-	m := d.shard(key)
+	i := d.index(d.hash(key))
+	d.cow(i)
+	m := d.shards[i]
 	_, exists := m[key]
 	m[key] = o
 	if !exists {
@@ -73,6 +110,17 @@ func (d *Dict) Set(key string, o Obj) bool {
 // A Go map assignment also stores the key string it is given, so the key is
 // copied: callers may pass a view of a request buffer.
 func (d *Dict) Replace(key string, o Obj) {
+	i := d.index(d.hash(key))
+	d.cow(i)
+	m := d.shards[i]
+	if _, ok := m[key]; ok {
+		m[strings.Clone(key)] = o
+	}
+}
+
+// Touch is Replace for a change of the access clock only, which snapshots
+// do not record.
+func (d *Dict) Touch(key string, o Obj) {
 	m := d.shard(key)
 	if _, ok := m[key]; ok {
 		m[strings.Clone(key)] = o
@@ -81,9 +129,11 @@ func (d *Dict) Replace(key string, o Obj) {
 
 // Delete removes key and returns its value.
 func (d *Dict) Delete(key string) (Obj, bool) {
-	m := d.shard(key)
+	i := d.index(d.hash(key))
+	m := d.shards[i]
 	o, ok := m[key]
 	if ok {
+		d.cow(i)
 		delete(m, key)
 		d.count--
 	}
@@ -93,6 +143,7 @@ func (d *Dict) Delete(key string) (Obj, bool) {
 // grow splits one shard. Both halves get fresh maps sized for what they hold
 // (Go maps never shrink, so reusing the old one would keep its slack).
 func (d *Dict) grow() {
+	d.cow(d.split)
 	old := d.shards[d.split]
 	mask := uint64(2*d.base - 1)
 	lo := make(map[string]Obj, len(old)/2+1)

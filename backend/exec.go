@@ -214,6 +214,12 @@ func (s *Server) processCommand(c *Client) {
 		s.rejectCall(c, e, msgOOM)
 		return
 	}
+	if e.meta.Has(command.Write) || e.meta.Name == "ping" {
+		if msg := s.writesDeniedByDiskError(); msg != "" {
+			s.rejectCall(c, e, msg)
+			return
+		}
+	}
 	if c.multi != nil && !e.isMulti {
 		c.queue(e)
 		return

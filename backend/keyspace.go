@@ -46,7 +46,7 @@ func (c *Client) lookupRead(key []byte) (Obj, bool) {
 	}
 	s.stats.keyspaceHits++
 	if n := s.touchObj(o); n != o {
-		db.dict.Replace(k, n)
+		db.dict.Touch(k, n)
 		o = n
 	}
 	return o, true
@@ -56,7 +56,11 @@ func (c *Client) lookupRead(key []byte) (Obj, bool) {
 func (c *Client) lookupWrite(key []byte) (Obj, bool) {
 	s, db, k := c.srv, c.db, bstr(key)
 	s.expireIfNeeded(db, k)
-	return db.dict.Get(k)
+	o, ok := db.dict.Get(k)
+	if ok {
+		db.dict.WillWrite(k)
+	}
+	return o, ok
 }
 
 // lookupType finds key for a read and checks its type. ok is false when it
@@ -149,6 +153,7 @@ func (c *Client) dirty(n int) { c.srv.dirty += int64(n) }
 
 // setExpire sets the absolute unix-ms expiry of an existing key.
 func (c *Client) setExpire(key []byte, at int64) {
+	c.db.dict.WillWrite(bstr(key))
 	c.db.expires[string(key)] = at
 }
 
@@ -158,6 +163,7 @@ func (c *Client) removeExpire(key []byte) bool {
 	if _, ok := db.expires[bstr(key)]; !ok {
 		return false
 	}
+	db.dict.WillWrite(bstr(key))
 	delete(db.expires, bstr(key))
 	return true
 }

@@ -117,19 +117,19 @@ func (s *Server) emitPending() {
 // that changed the dataset propagates its argv, or what it chose instead.
 func (s *Server) beginCall(c *Client) int64 {
 	s.prop.depth++
-	c.propArgv, c.propSkip = nil, false
+	c.propArgv, c.propSkip, c.propForce = nil, false, false
 	return s.dirty
 }
 
 func (s *Server) endCall(c *Client, e *cmdEntry, dirtyBefore int64) {
-	if s.propagating() && s.dirty != dirtyBefore && !c.propSkip && e.meta.Has(command.Write) {
+	if s.propagating() && (s.dirty != dirtyBefore || c.propForce) && !c.propSkip && e.meta.Has(command.Write) {
 		argv := c.propArgv
 		if argv == nil {
 			argv = c.argv
 		}
 		s.propagate(c.db.id, argv...) // joins the pending ops: depth > 0
 	}
-	c.propArgv, c.propSkip = nil, false
+	c.propArgv, c.propSkip, c.propForce = nil, false, false
 	s.prop.depth--
 	if s.prop.depth == 0 {
 		s.emitPending()
@@ -144,6 +144,10 @@ func (c *Client) propagateAs(argv ...[]byte) { c.propArgv = argv }
 // noPropagate stops the running command from propagating its arguments; it
 // propagates what it did itself, with Server.propagate, or nothing.
 func (c *Client) noPropagate() { c.propSkip = true }
+
+// forcePropagate makes the running command propagate even if it changed
+// nothing (FLUSHALL on an empty server still reaches replicas and the AOF).
+func (c *Client) forcePropagate() { c.propForce = true }
 
 // propagateOp is Server.propagate in the client's current database.
 func (c *Client) propagateOp(argv ...[]byte) { c.srv.propagate(c.db.id, argv...) }

@@ -44,9 +44,11 @@ type Server struct {
 	// see one clock for their whole run, as in Redis.
 	now int64
 
-	stats  stats
-	pubsub pubsub
-	prop   propagation // the write stream (propagate.go)
+	stats   stats
+	pubsub  pubsub
+	prop    propagation  // the write stream (propagate.go)
+	persist persistState // RDB saves and loading (persist.go)
+	aof     aofState     // the append-only file (aof.go)
 
 	// dirty counts changes to the dataset since the last save.
 	dirty int64
@@ -89,6 +91,7 @@ func New(cfg *Config) *Server {
 	s.stats.errorCounts = map[string]int64{}
 	s.adminSt = newAdminState(s.startTime)
 	s.evict = evictState{readAt: -1}
+	s.initPersist()
 	s.dbs = make([]*DB, cfg.Databases)
 	for i := range s.dbs {
 		s.dbs[i] = newDB(i)
@@ -195,7 +198,7 @@ func (s *Server) Shutdown() {
 		for _, c := range s.clients {
 			c.conn.Close()
 		}
-		s.mu.Unlock()
+		s.unlock()
 		close(s.done)
 	})
 }
@@ -219,7 +222,7 @@ func (s *Server) cron() {
 	defer s.wg.Done()
 	s.mu.Lock()
 	hz := s.cfg.Hz
-	s.mu.Unlock()
+	s.unlock()
 	t := time.NewTicker(time.Second / time.Duration(hz))
 	defer t.Stop()
 	for {
@@ -234,11 +237,12 @@ func (s *Server) cron() {
 			s.activeExpireCycle()
 		}
 		s.statsTick()
+		s.persistCron()
 		if s.cfg.Hz != hz {
 			hz = s.cfg.Hz
 			t.Reset(time.Second / time.Duration(hz))
 		}
-		s.mu.Unlock()
+		s.unlock()
 	}
 }
 

@@ -31,6 +31,9 @@ func Start(cfg *Config, configFile string) (*Server, error) {
 		// makes small requests fast (see docs/architecture.md).
 		runtime.GOMAXPROCS(cfg.IOThreads)
 	}
+	if err := s.loadAtStart(); err != nil {
+		return nil, err
+	}
 	if err := s.Listen(); err != nil {
 		return nil, err
 	}

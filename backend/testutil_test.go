@@ -37,6 +37,10 @@ func startTestServer(t *testing.T, mutate func(*Config)) *Server {
 	cfg.Port = 0
 	cfg.Bind = []string{"127.0.0.1"}
 	cfg.EnableDebugCommand = "local"
+	// No save points and a private dir: a test that wants persistence
+	// asks for it.
+	cfg.Save = ""
+	cfg.Dir = t.TempDir()
 	if mutate != nil {
 		mutate(cfg)
 	}

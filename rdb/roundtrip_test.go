@@ -253,7 +253,7 @@ func TestRoundTripRandom(t *testing.T) {
 // the same bytes, for files in the plain encodings.
 func TestCopyIsIdentical(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	for _, opts := range []WriterOptions{{true, true}, {false, false}} {
+	for _, opts := range []WriterOptions{{Compress: true, Checksum: true}, {}} {
 		file := writeEntries(t, randomEntries(rng, 100, true), opts)
 		var out bytes.Buffer
 		w := NewWriter(&out, opts)
@@ -307,6 +307,42 @@ func TestLegacyEncodingsRead(t *testing.T) {
 			if !seen[e] {
 				t.Errorf("encoding %v not read", e)
 			}
+		}
+	}
+}
+
+// TestFragmentsSplice: keys written by Fragment Writers and spliced in with
+// Raw give the same file, checksum included, as one Writer writing them.
+func TestFragmentsSplice(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	es := randomEntries(rng, 60, false)
+	for _, opts := range []WriterOptions{{Compress: true, Checksum: true}, {Checksum: true}} {
+		want := writeEntries(t, es, opts)
+		var out bytes.Buffer
+		w := NewWriter(&out, opts)
+		fragOpts := opts
+		fragOpts.Fragment = true
+		for i := 0; i < len(es); {
+			var chunk bytes.Buffer
+			fw := NewWriter(&chunk, fragOpts)
+			for n := 1 + rng.IntN(7); n > 0 && i < len(es); n-- {
+				if err := fw.Entry(es[i]); err != nil {
+					t.Fatal(err)
+				}
+				i++
+			}
+			if err := fw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Raw(chunk.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out.Bytes(), want) {
+			t.Fatalf("spliced file differs (%d vs %d bytes)", out.Len(), len(want))
 		}
 	}
 }

@@ -20,6 +20,10 @@ type WriterOptions struct {
 	// it the checksum is 8 zero bytes, which readers take to mean "not
 	// computed" (Redis's rdbchecksum no).
 	Checksum bool
+	// Fragment makes a Writer of keys only, to be spliced into a file by
+	// another Writer's Raw: no header, and Close flushes without writing
+	// the EOF opcode or a checksum.
+	Fragment bool
 }
 
 // ErrClosed is returned by a Writer used after Close.
@@ -59,7 +63,22 @@ type Writer struct {
 
 // NewWriter returns a Writer that encodes to dst.
 func NewWriter(dst io.Writer, opts WriterOptions) *Writer {
-	return &Writer{dst: dst, opts: opts, buf: make([]byte, 0, writeBufSize)}
+	return &Writer{dst: dst, opts: opts, buf: make([]byte, 0, writeBufSize), started: opts.Fragment}
+}
+
+// Reset makes w a new Writer to dst with the same options, keeping its
+// buffers, so a Writer can encode many fragments without allocating.
+func (w *Writer) Reset(dst io.Writer) {
+	*w = Writer{dst: dst, opts: w.opts, buf: w.buf[:0], started: w.opts.Fragment, lzf: w.lzf, lzfOut: w.lzfOut}
+}
+
+// Raw writes p, entries encoded by a Fragment Writer, into the file; they
+// count toward the checksum like everything else.
+func (w *Writer) Raw(p []byte) error {
+	if w.ready() {
+		w.write(p)
+	}
+	return w.err
 }
 
 // Written returns the number of bytes written to the destination so far.
@@ -281,6 +300,11 @@ func (w *Writer) Key(k *Key) error {
 // does not close the destination.
 func (w *Writer) Close() error {
 	if !w.ready() {
+		return w.err
+	}
+	if w.opts.Fragment {
+		w.flush()
+		w.closed = true
 		return w.err
 	}
 	w.buf = append(w.buf, opEOF)

@@ -29,8 +29,11 @@ func runServer(args []string) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
-		<-sig
-		srv.Shutdown()
+		for range sig {
+			if srv.ShutdownBySignal() {
+				return
+			}
+		}
 	}()
 	srv.Serve()
 	return 0

@@ -1,0 +1,180 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strconv"
+	"unsafe"
+
+	"github.com/lagwise/lagwise/rdb"
+)
+
+// Values to and from the RDB codec: writeKey encodes one key for a
+// snapshot, and loadRDB builds a dataset from a file.
+
+// sbytes views s as bytes, for the codec, which never keeps or changes
+// what it is given.
+func sbytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// writeKey encodes key with its value and expire time (-1: none).
+func writeKey(w *rdb.Writer, key string, o Obj, expire int64) error {
+	k := sbytes(key)
+	switch o.Type() {
+	case TypeString:
+		return w.String(k, sbytes(o.Str()), expire)
+	case TypeList:
+		l := o.List()
+		return w.ListSeq(k, expire, l.Len(), func(yield func([]byte) bool) {
+			l.Each(func(e string) bool { return yield(sbytes(e)) })
+		})
+	case TypeSet:
+		set := o.Set()
+		return w.SetSeq(k, expire, set.Len(), func(yield func([]byte) bool) {
+			set.Each(func(m string) bool { return yield(sbytes(m)) })
+		})
+	case TypeHash:
+		h := o.Hash()
+		return w.HashSeq(k, expire, h.Len(), func(yield func([]byte, []byte) bool) {
+			h.Each(func(f, v string) bool { return yield(sbytes(f), sbytes(v)) })
+		})
+	case TypeZSet:
+		z := o.ZSet()
+		return w.ZSetSeq(k, expire, z.Len(), iter.Seq2[[]byte, float64](func(yield func([]byte, float64) bool) {
+			z.Each(func(m string, score float64) bool { return yield(sbytes(m), score) })
+		}))
+	}
+	return fmt.Errorf("unknown value type %d for key %q", o.Type(), key)
+}
+
+// loadOptions say how a file's keys are taken.
+type loadOptions struct {
+	// keepExpired keeps keys whose TTL has passed (a replica loading its
+	// master's data, or an AOF preamble); a master drops them, as Redis
+	// does.
+	keepExpired bool
+	now         int64 // unix ms, for keepExpired == false
+}
+
+// loadResult is what a load learned besides the keys.
+type loadResult struct {
+	keys, expired int64
+	aux           map[string]string
+}
+
+// errLoad wraps a load error with the file it came from.
+type errLoad struct {
+	file string
+	err  error
+}
+
+func (e *errLoad) Error() string { return fmt.Sprintf("%s: %v", e.file, e.err) }
+func (e *errLoad) Unwrap() error { return e.err }
+
+// loadRDB decodes an RDB stream into new databases; the caller swaps them
+// in only when the whole file loaded, so a bad file changes nothing.
+func (s *Server) loadRDB(r io.Reader, opts loadOptions) ([]*DB, loadResult, error) {
+	dbs := make([]*DB, len(s.dbs))
+	for i := range dbs {
+		dbs[i] = newDB(i)
+	}
+	res := loadResult{aux: map[string]string{}}
+	rd := rdb.NewReader(r)
+	for {
+		e, err := rd.Next()
+		if err == io.EOF {
+			return dbs, res, nil
+		}
+		if err != nil {
+			return nil, res, err
+		}
+		switch e := e.(type) {
+		case rdb.Aux:
+			res.aux[e.Key] = e.Value
+		case rdb.SelectDB:
+			if e.DB >= len(dbs) {
+				return nil, res, fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases. Exiting", len(dbs))
+			}
+		case rdb.Key:
+			if e.DB >= len(dbs) {
+				return nil, res, fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases. Exiting", len(dbs))
+			}
+			if !opts.keepExpired && e.Expire != -1 && e.Expire < opts.now {
+				res.expired++
+				continue
+			}
+			o, ok := s.objFromRDB(&e)
+			if !ok {
+				continue // an empty collection: Redis skips it too
+			}
+			db := dbs[e.DB]
+			if !db.dict.Set(string(e.Key), o.withLRU(s.newObjClock())) {
+				return nil, res, fmt.Errorf("Duplicated key '%s' found in DB %d", e.Key, e.DB)
+			}
+			if e.Expire != -1 {
+				db.expires[string(e.Key)] = e.Expire
+			}
+			res.keys++
+		}
+	}
+}
+
+// objFromRDB builds a value in the encoding Redis gives a value loaded
+// whole under the current config. It reports false for an empty
+// collection.
+func (s *Server) objFromRDB(k *rdb.Key) (Obj, bool) {
+	cfg := s.cfg
+	switch k.Type {
+	case rdb.TypeString:
+		return StrObj(string(k.String)), true
+	case rdb.TypeList:
+		if len(k.List) == 0 {
+			return Obj{}, false
+		}
+		l := newListCap(len(k.List))
+		for _, e := range k.List {
+			l.PushBack(string(e))
+		}
+		return listObj(l), true
+	case rdb.TypeSet:
+		if len(k.Set) == 0 {
+			return Obj{}, false
+		}
+		set := newSetFor(string(k.Set[0]))
+		for _, m := range k.Set {
+			set.addOwned(string(m), cfg.SetMaxIntsetEntries)
+		}
+		return setObj(set), true
+	case rdb.TypeHash:
+		if len(k.Hash) == 0 {
+			return Obj{}, false
+		}
+		h := newHash()
+		for _, fv := range k.Hash {
+			h.Set(string(fv[0]), string(fv[1]), cfg.HashMaxListpackEntr, cfg.HashMaxListpackValue)
+		}
+		return hashObj(h), true
+	case rdb.TypeZSet:
+		if len(k.ZSet) == 0 {
+			return Obj{}, false
+		}
+		z := NewZSet()
+		for _, m := range k.ZSet {
+			z.Put(string(m.Member), m.Score)
+		}
+		z.FitEncoding(cfg.ZSetMaxListpackEntr, cfg.ZSetMaxListpackValue)
+		return zsetObj(z), true
+	}
+	return Obj{}, false
+}
+
+// auxInt reads an integer aux field, or def.
+func auxInt(aux map[string]string, key string, def int64) int64 {
+	if v, err := strconv.ParseInt(aux[key], 10, 64); err == nil {
+		return v
+	}
+	return def
+}
+
+var errSnapshotRunning = errors.New("snapshot in progress")
