@@ -58,6 +58,10 @@ type Config struct {
 	AOFLoadTruncated        bool
 	AutoAOFRewritePct       int
 	AutoAOFRewriteMinSize   int64
+	// RDBLoadPartial (lagwise's own directive, rdb-load-partial) lets a
+	// server start from the keys before the damage in a torn or corrupt
+	// dump instead of refusing to start.
+	RDBLoadPartial bool
 	// Other directives are accepted and kept as text so that CONFIG GET
 	// shows them; see directives.
 	other map[string]string
@@ -265,6 +269,7 @@ func directives() map[string]*directive {
 			enumDir("appendfsync", "everysec", true, []string{"always", "everysec", "no"}, func(c *Config) *string { return &c.AppendFsync }),
 			fileNameDir("appendfilename", "appendonly.aof", "appendfilename", func(c *Config) *string { return &c.AppendFilename }),
 			fileNameDir("appenddirname", "appendonlydir", "appenddirname", func(c *Config) *string { return &c.AppendDirname }),
+			boolDir("rdb-load-partial", "no", true, func(c *Config) *bool { return &c.RDBLoadPartial }),
 			boolDir("aof-use-rdb-preamble", "yes", true, func(c *Config) *bool { return &c.AOFUseRDBPreamble }),
 			boolDir("aof-load-truncated", "yes", true, func(c *Config) *bool { return &c.AOFLoadTruncated }),
 			intDir("auto-aof-rewrite-percentage", "100", true, 0, math.MaxInt32, func(c *Config) *int { return &c.AutoAOFRewritePct }),

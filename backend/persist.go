@@ -427,7 +427,10 @@ func (s *Server) loadRDBFile(path string) (int64, error) {
 	defer func() { s.persist.loading = false }()
 	dbs, res, err := s.loadRDB(bufio.NewReaderSize(f, 256<<10), loadOptions{now: time.Now().UnixMilli()})
 	if err != nil {
-		return 0, fmt.Errorf("Bad file format reading %s: %v. The server refuses to start with partial data; repair or remove the file", path, err)
+		if !s.cfg.RDBLoadPartial {
+			return 0, fmt.Errorf("Bad file format reading %s: %v. The server refuses to start with partial data: repair or remove the file, or set rdb-load-partial yes to load the %d keys before the damage", path, err, res.keys)
+		}
+		s.logf("!!! Warning: %s is damaged (%v); rdb-load-partial is set: loaded the %d keys before the damage", path, err, res.keys)
 	}
 	s.installDBs(dbs)
 	s.persist.loadKeys, s.persist.loadExpired = res.keys, res.expired

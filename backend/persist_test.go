@@ -415,6 +415,14 @@ func TestLoadDamaged(t *testing.T) {
 			if got := dialServer(t, s2).cmd("dbsize"); got != ":0\r\n" {
 				t.Errorf("partial data loaded: dbsize %q", got)
 			}
+			// Told otherwise, it starts with the keys before the damage.
+			s3 := startTestServer(t, func(c *Config) { c.Dir = dir; c.RDBLoadPartial = true })
+			if err := s3.loadAtStart(); err != nil {
+				t.Fatalf("rdb-load-partial yes: %v", err)
+			}
+			if got := dialServer(t, s3).cmd("dbsize"); got == ":0\r\n" && name == "torn" {
+				t.Errorf("rdb-load-partial loaded nothing of a half file")
+			}
 		})
 	}
 }

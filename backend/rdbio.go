@@ -73,7 +73,8 @@ func (e *errLoad) Error() string { return fmt.Sprintf("%s: %v", e.file, e.err) }
 func (e *errLoad) Unwrap() error { return e.err }
 
 // loadRDB decodes an RDB stream into new databases; the caller swaps them
-// in only when the whole file loaded, so a bad file changes nothing.
+// in only when the whole file loaded, so a bad file changes nothing. On a
+// decoding error it also returns the keys decoded before it.
 func (s *Server) loadRDB(r io.Reader, opts loadOptions) ([]*DB, loadResult, error) {
 	dbs := make([]*DB, len(s.dbs))
 	for i := range dbs {
@@ -87,18 +88,18 @@ func (s *Server) loadRDB(r io.Reader, opts loadOptions) ([]*DB, loadResult, erro
 			return dbs, res, nil
 		}
 		if err != nil {
-			return nil, res, err
+			return dbs, res, err
 		}
 		switch e := e.(type) {
 		case rdb.Aux:
 			res.aux[e.Key] = e.Value
 		case rdb.SelectDB:
 			if e.DB >= len(dbs) {
-				return nil, res, fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases. Exiting", len(dbs))
+				return dbs, res, fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases. Exiting", len(dbs))
 			}
 		case rdb.Key:
 			if e.DB >= len(dbs) {
-				return nil, res, fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases. Exiting", len(dbs))
+				return dbs, res, fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases. Exiting", len(dbs))
 			}
 			if !opts.keepExpired && e.Expire != -1 && e.Expire < opts.now {
 				res.expired++
@@ -110,7 +111,7 @@ func (s *Server) loadRDB(r io.Reader, opts loadOptions) ([]*DB, loadResult, erro
 			}
 			db := dbs[e.DB]
 			if !db.dict.Set(string(e.Key), o.withLRU(s.newObjClock())) {
-				return nil, res, fmt.Errorf("Duplicated key '%s' found in DB %d", e.Key, e.DB)
+				return dbs, res, fmt.Errorf("Duplicated key '%s' found in DB %d", e.Key, e.DB)
 			}
 			if e.Expire != -1 {
 				db.expires[string(e.Key)] = e.Expire
