@@ -30,7 +30,7 @@ type redisProc struct {
 }
 
 // startRedis runs redis-server with dir as its directory and waits until
-// it answers PING, or until it exits (then the returned proc has no conn).
+// it has loaded its data, or until it exits (then the returned proc has no conn).
 func startRedis(t *testing.T, dir string, config ...string) *redisProc {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
@@ -63,7 +63,8 @@ func startRedis(t *testing.T, dir string, config ...string) *redisProc {
 		}
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			p.conn, p.r = c, bufio.NewReader(c)
-			if v, err := p.try("PING"); err == nil && v == "PONG" {
+			// PING answers while the AOF loads; INFO says when it is done.
+			if v, err := p.try("INFO", "persistence"); err == nil && strings.Contains(v, "loading:0") {
 				return p
 			}
 			c.Close()
@@ -306,7 +307,9 @@ func TestRedisTruncation(t *testing.T) {
 	cfg := Config{Dir: dir, LoadTruncated: true}
 	layout(t, cfg, "file appendonly.aof.1.incr.aof seq 1 type i\n", map[string]string{incrAOF1: tail + "+garbage\r\n"})
 	p := startRedis(t, dir, "appendonly", "yes")
-	if p.conn != nil {
+	select {
+	case <-p.exited:
+	case <-time.After(10 * time.Second):
 		t.Fatal("Redis loaded garbage")
 	}
 	_, _, err := loadTest(cfg)
