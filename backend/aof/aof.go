@@ -5,9 +5,13 @@
 //
 // The package knows files, not data: the caller encodes the commands it
 // appends, writes the snapshot of a rewrite, and applies the commands that
-// Load reads back. An *AOF belongs to one goroutine (the server's command
-// loop); only Stats-like reads documented as such, and the package's own
-// background fsync, run beside it.
+// Load reads back.
+//
+// An *AOF is not safe for concurrent use: the caller serializes its calls
+// (the server makes them under its executor lock). Two things run beside
+// those calls: the package's own everysec fsync goroutine, and the writing
+// of a rewrite's snapshot to the io.Writer StartRewrite returns, which may
+// happen on any one goroutine until FinishRewrite or AbortRewrite.
 package aof
 
 import (
@@ -114,8 +118,8 @@ func Strerror(err error) string {
 }
 
 // AOF is an open append-only file set: the manifest, and the incr file
-// commands are appended to. See the package comment for what may run
-// concurrently.
+// commands are appended to. Its methods must not be called concurrently
+// (see the package comment).
 type AOF struct {
 	cfg Config
 	fs  FS
@@ -675,7 +679,7 @@ type Stats struct {
 	WriteErr            error         // aof_last_write_status: nil is ok
 }
 
-// Stats reports the figures; call it from the goroutine that appends.
+// Stats reports the figures; call it like the other methods.
 func (a *AOF) Stats() Stats {
 	a.mu.Lock()
 	pending := a.syncing
