@@ -81,15 +81,25 @@ func TestFsyncEverysec(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+	// At most one fsync a second (the ticks at 1 s and 2 s), at least one.
 	n := fs.syncCount(incr1)
-	if n < 2 || n > 3 {
-		t.Fatalf("%d fsyncs in 2.5 s of writes, want 2 or 3", n)
+	if n < 1 || n > 3 {
+		t.Fatalf("%d fsyncs in 2.5 s of writes", n)
 	}
 	// The last writes are fsynced within a second of stopping...
 	time.Sleep(1100 * time.Millisecond)
 	n2 := fs.syncCount(incr1)
-	if n2 != n+1 {
-		t.Fatalf("%d fsyncs after a quiet second, want %d", n2, n+1)
+	if n2 < n+1 || n2 > 4 {
+		t.Fatalf("%d fsyncs after a quiet second, had %d", n2, n)
+	}
+	a.mu.Lock()
+	cur := a.cur
+	a.mu.Unlock()
+	cur.syncMu.Lock()
+	synced := cur.synced
+	cur.syncMu.Unlock()
+	if synced != cur.written.Load() {
+		t.Fatalf("%d of %d bytes fsynced a second after the last write", synced, cur.written.Load())
 	}
 	// ...and nothing more when nothing is new.
 	time.Sleep(1100 * time.Millisecond)
@@ -124,9 +134,12 @@ func TestEverysecSlowFsync(t *testing.T) {
 	if n := fs.syncCount(incr1); n < 1 || n > 3 {
 		t.Fatalf("%d fsyncs of 300 ms in 700 ms", n)
 	}
-	if !a.Stats().PendingFsync {
-		// Every 20 ms a sync starts and lasts 300 ms: one runs now.
-		t.Fatal("no fsync pending")
+	// A sync starts 20 ms after the last one ends and lasts 300 ms.
+	for i := 0; !a.Stats().PendingFsync; i++ {
+		if i == 100 {
+			t.Fatal("no fsync pending")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
