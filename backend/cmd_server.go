@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lagwise/lagwise/backend/aof"
 	"github.com/lagwise/lagwise/backend/command"
 )
 
@@ -33,6 +35,7 @@ var serverCommands = []spec{
 	{"lastsave", cmdLastSave},
 	{"save", cmdSave},
 	{"bgsave", cmdBgsave},
+	{"bgrewriteaof", cmdBgrewriteaof},
 	{"shutdown", cmdShutdown},
 	{"debug", cmdDebug},
 	{"client|id", cmdClientID},
@@ -485,9 +488,15 @@ func cmdConfigSet(c *Client) {
 			}
 		}
 		if !failed {
-			for _, ch := range changes {
-				s.applyConfig(ch.d.name)
+			for i, ch := range changes {
+				if err := s.applyConfig(ch.d.name); err != nil {
+					ch.d.set(s.cfg, old[i])
+					errStr, errArg, failed = err.Error(), ch.name, true
+					break
+				}
 			}
+		}
+		if !failed {
 			c.ok()
 			return
 		}
@@ -504,14 +513,26 @@ func cmdConfigSet(c *Client) {
 
 // applyConfig puts a changed directive into effect where the server does not
 // read it afresh on every use.
-func (s *Server) applyConfig(name string) {
+func (s *Server) applyConfig(name string) error {
 	switch name {
+	case "appendonly":
+		if !s.cfg.AppendOnly {
+			s.stopAppendOnly()
+		} else if err := s.startAppendOnly(); err != nil {
+			return errors.New("Unable to turn on AOF. Check server logs.")
+		}
+	case "appendfsync":
+		if s.aof.f != nil {
+			f, _ := aof.ParseFsync(s.cfg.AppendFsync)
+			s.aof.f.SetFsync(f)
+		}
 	case "maxmemory":
 		tuneGC(s.cfg)
 		if s.cfg.MaxMemory > 0 {
 			s.performEvictions()
 		}
 	}
+	return nil
 }
 
 func cmdConfigResetStat(c *Client) {

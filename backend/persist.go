@@ -55,6 +55,8 @@ func (s *Server) initPersist() {
 	s.persist.lastSave = s.startTime.Unix()
 	s.persist.lastBgsaveOK = true
 	s.persist.lastBgsaveSecs = -1
+	s.aof.lastRewriteSecs = -1
+	s.aof.lastRewriteOK = true
 }
 
 // rdbPath is the dump file's path.
@@ -250,9 +252,6 @@ func (s *Server) abortChild() {
 // does not stop the shutdown. The caller holds the executor lock.
 func (s *Server) prepareForShutdown(nosave, save, force bool) error {
 	s.abortChild()
-	if err := s.aofShutdown(); err != nil && !force {
-		return err
-	}
 	if save || (!nosave && s.cfg.Save != "") {
 		s.logf("Saving the final RDB snapshot before exiting.")
 		if err := s.saveRDB(); err != nil {
@@ -261,6 +260,9 @@ func (s *Server) prepareForShutdown(nosave, save, force bool) error {
 				return err
 			}
 		}
+	}
+	if err := s.aofShutdown(); err != nil && !force {
+		return err
 	}
 	return nil
 }

@@ -60,6 +60,7 @@ type loadOptions struct {
 // loadResult is what a load learned besides the keys.
 type loadResult struct {
 	keys, expired int64
+	size          int64 // bytes of the RDB data, up to its checksum
 	aux           map[string]string
 }
 
@@ -85,6 +86,7 @@ func (s *Server) loadRDB(r io.Reader, opts loadOptions) ([]*DB, loadResult, erro
 	for {
 		e, err := rd.Next()
 		if err == io.EOF {
+			res.size = rd.Offset()
 			return dbs, res, nil
 		}
 		if err != nil {

@@ -198,6 +198,10 @@ func (s *Server) Shutdown() {
 		for _, c := range s.clients {
 			c.conn.Close()
 		}
+		s.abortChild()
+		if err := s.aofShutdown(); err != nil {
+			s.logf("%v", err)
+		}
 		s.unlock()
 		close(s.done)
 	})

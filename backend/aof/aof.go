@@ -141,8 +141,9 @@ type AOF struct {
 	lastRewriteOK               bool
 	lastRewriteTime             time.Duration
 
-	mu        sync.Mutex // guards cur, rewriting, syncErr, syncing
-	cur       *incrFile  // nil while waiting without a rewrite, and after Close
+	fsync     atomic.Int32 // the appendfsync policy, read by the syncer
+	mu        sync.Mutex   // guards cur, rewriting, syncErr, syncing
+	cur       *incrFile    // nil while waiting without a rewrite, and after Close
 	rewriting bool
 	syncErr   error
 	syncing   bool
@@ -506,7 +507,7 @@ func (a *AOF) Flush() error {
 	} else {
 		a.buf = a.buf[:0]
 	}
-	if a.cfg.Fsync == FsyncAlways && !(a.cfg.NoFsyncOnRewrite && a.rw != nil) {
+	if a.policy() == FsyncAlways && !(a.cfg.NoFsyncOnRewrite && a.rw != nil) {
 		if _, err := cur.sync(); err != nil {
 			e := a.fail(err, "Can't persist AOF for fsync error when the AOF fsync policy is 'always': %s. Exiting...", Strerror(err))
 			e.Fatal = true
@@ -548,7 +549,7 @@ func (a *AOF) writeFailed(cur *incrFile, n int, err error) error {
 		}
 		err = syscall.ENOSPC
 	}
-	if a.cfg.Fsync == FsyncAlways {
+	if a.policy() == FsyncAlways {
 		a.cfg.logf("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...")
 		return &Error{Msg: msg, Err: err, Fatal: true}
 	}
@@ -572,11 +573,28 @@ func (a *AOF) WriteErr() error {
 	return a.syncErr
 }
 
-// startSyncer starts everysec's background fsync (Redis's bio fsync job).
-func (a *AOF) startSyncer() {
-	if a.cfg.Fsync != FsyncEverysec {
+// policy is the appendfsync policy in force.
+func (a *AOF) policy() Fsync { return Fsync(a.fsync.Load()) }
+
+// SetFsync changes the appendfsync policy (CONFIG SET appendfsync).
+func (a *AOF) SetFsync(f Fsync) { a.fsync.Store(int32(f)) }
+
+// AppendEncoded is AppendCommand for a command already encoded as a RESP
+// array.
+func (a *AOF) AppendEncoded(db int, cmd []byte) {
+	if a.cur == nil {
 		return
 	}
+	if db >= 0 && db != a.selectedDB {
+		a.buf = AppendCommand(a.buf, []byte("SELECT"), []byte(strconv.Itoa(db)))
+		a.selectedDB = db
+	}
+	a.buf = append(a.buf, cmd...)
+}
+
+// startSyncer starts everysec's background fsync (Redis's bio fsync job).
+func (a *AOF) startSyncer() {
+	a.fsync.Store(int32(a.cfg.Fsync))
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -587,6 +605,9 @@ func (a *AOF) startSyncer() {
 			case <-a.stop:
 				return
 			case <-t.C:
+			}
+			if a.policy() != FsyncEverysec {
+				continue
 			}
 			a.mu.Lock()
 			cur, skip := a.cur, a.cfg.NoFsyncOnRewrite && a.rewriting
