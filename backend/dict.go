@@ -29,35 +29,113 @@ type Dict struct {
 	snap *dictSnap
 }
 
-// dictSnap is the copy-on-write state of a Dict during a snapshot. Before
-// any change to a shard that the snapshot has not written yet, save writes
-// it out as it is, so the snapshot sees every shard as it was at the cut.
+// dictSnap is the copy-on-write state of a Dict during a snapshot (see
+// snapshot.go). Before a key, its TTL, or its value in place changes in a
+// shard the snapshot has not written yet, the key's state as of the cut is
+// saved (value cloned, TTL, or its absence), so the writer later sees the
+// shard as it was at the cut.
 //
-// Invariant: pending[i] is true exactly for the shards present at the cut
-// that have not been saved; every shard made after the cut (a split) is
-// born saved, because the shard it came from was saved first.
+// Invariants: len(pending) == len(saved) == len(d.shards); left counts the
+// true entries of pending; saved[i] is nil when pending[i] is false; a key
+// of saved[i] hashes to shard i. A shard split while pending makes two
+// pending halves and splits saved[i] with them.
 type dictSnap struct {
 	pending []bool
-	left    int // number of true entries in pending
-	save    func(d *Dict, shard map[string]Obj)
-	owner   any // the snapshot this state belongs to
+	left    int
+	saved   []map[string]savedEntry
+	// expires is the TTL map paired with the Dict at the cut; FLUSHDB and
+	// SWAPDB replace or exchange the pair, never one of the two.
+	expires map[string]int64
+	bytes   int64 // rough size of the saved entries
+	saves   int64 // keys saved
+	owner   any   // the snapshot this state belongs to
 }
 
-// cow saves shard i for the snapshot if it still holds cut-time data.
-func (d *Dict) cow(i int) {
-	if p := d.snap; p != nil && i < len(p.pending) && p.pending[i] {
-		p.pending[i] = false
-		p.left--
-		p.save(d, d.shards[i])
+// savedEntry is a key as it was at the cut.
+type savedEntry struct {
+	o       Obj
+	expire  int64 // unix ms; -1: none
+	existed bool  // false: the key did not exist at the cut
+}
+
+// cow saves the cut-time state of key, in shard i, if the snapshot has not
+// written that shard and key has not been saved already.
+func (d *Dict) cow(i int, key string) {
+	p := d.snap
+	if p == nil || !p.pending[i] {
+		return
 	}
+	m := p.saved[i]
+	if m == nil {
+		m = map[string]savedEntry{}
+		p.saved[i] = m
+	}
+	if _, ok := m[key]; ok {
+		return
+	}
+	e := savedEntry{expire: -1}
+	if o, ok := d.shards[i][key]; ok {
+		e.existed = true
+		e.o = cloneObj(o) // later edits in place must not reach the copy
+		if t, ok := p.expires[key]; ok {
+			e.expire = t
+		}
+		p.bytes += objMemUsage(e.o)
+	}
+	p.bytes += int64(len(key)) + 48
+	p.saves++
+	m[strings.Clone(key)] = e
+}
+
+// beginSnap makes the cut for d: every shard pending, expires the TTL map
+// paired with d.
+func (d *Dict) beginSnap(expires map[string]int64, owner any) {
+	pending := make([]bool, len(d.shards))
+	for i := range pending {
+		pending[i] = true
+	}
+	d.snap = &dictSnap{pending: pending, left: len(pending), saved: make([]map[string]savedEntry, len(pending)), expires: expires, owner: owner}
+}
+
+// takeShard passes every key of pending shard i, as it was at the cut,
+// to fn (with its TTL in unix ms, -1 for none), marks the shard written
+// and forgets its saved keys.
+func (d *Dict) takeShard(i int, fn func(key string, o Obj, expire int64)) {
+	p := d.snap
+	p.pending[i] = false
+	p.left--
+	shard, saved := d.shards[i], p.saved[i]
+	for k, o := range shard {
+		if e, ok := saved[k]; ok {
+			if e.existed {
+				fn(k, e.o, e.expire)
+			}
+			continue // changed since the cut, or born after it
+		}
+		exp := int64(-1)
+		if t, ok := p.expires[k]; ok {
+			exp = t
+		}
+		fn(k, o, exp)
+	}
+	for k, e := range saved {
+		if _, live := shard[k]; e.existed && !live {
+			fn(k, e.o, e.expire) // deleted since the cut
+		}
+		p.bytes -= int64(len(k)) + 48
+		if e.existed {
+			p.bytes -= objMemUsage(e.o)
+		}
+	}
+	p.saved[i] = nil
 }
 
 // WillWrite must be called before a value of key, or its TTL, is changed in
-// place (a collection edited, an expire set): the snapshot keeps the value
-// it had at the cut.
+// place (a collection edited, an expire set), so that a snapshot keeps the
+// value it had at the cut.
 func (d *Dict) WillWrite(key string) {
 	if d.snap != nil {
-		d.cow(d.index(d.hash(key)))
+		d.cow(d.index(d.hash(key)), key)
 	}
 }
 
@@ -93,7 +171,7 @@ func (d *Dict) Get(key string) (Obj, bool) {
 // a buffer that will change.
 func (d *Dict) Set(key string, o Obj) bool {
 	i := d.index(d.hash(key))
-	d.cow(i)
+	d.cow(i, key)
 	m := d.shards[i]
 	_, exists := m[key]
 	m[key] = o
@@ -111,7 +189,7 @@ func (d *Dict) Set(key string, o Obj) bool {
 // copied: callers may pass a view of a request buffer.
 func (d *Dict) Replace(key string, o Obj) {
 	i := d.index(d.hash(key))
-	d.cow(i)
+	d.cow(i, key)
 	m := d.shards[i]
 	if _, ok := m[key]; ok {
 		m[strings.Clone(key)] = o
@@ -133,7 +211,7 @@ func (d *Dict) Delete(key string) (Obj, bool) {
 	m := d.shards[i]
 	o, ok := m[key]
 	if ok {
-		d.cow(i)
+		d.cow(i, key)
 		delete(m, key)
 		d.count--
 	}
@@ -143,7 +221,6 @@ func (d *Dict) Delete(key string) (Obj, bool) {
 // grow splits one shard. Both halves get fresh maps sized for what they hold
 // (Go maps never shrink, so reusing the old one would keep its slack).
 func (d *Dict) grow() {
-	d.cow(d.split)
 	old := d.shards[d.split]
 	mask := uint64(2*d.base - 1)
 	lo := make(map[string]Obj, len(old)/2+1)
@@ -157,6 +234,25 @@ func (d *Dict) grow() {
 	}
 	d.shards[d.split] = lo
 	d.shards = append(d.shards, hi)
+	if p := d.snap; p != nil {
+		// The new half inherits the split shard's snapshot state.
+		p.pending = append(p.pending, p.pending[d.split])
+		p.saved = append(p.saved, nil)
+		if p.pending[d.split] {
+			p.left++
+			if saved := p.saved[d.split]; saved != nil {
+				loSaved, hiSaved := map[string]savedEntry{}, map[string]savedEntry{}
+				for k, e := range saved {
+					if int(d.hash(k)&mask) == d.split {
+						loSaved[k] = e
+					} else {
+						hiSaved[k] = e
+					}
+				}
+				p.saved[d.split], p.saved[len(p.saved)-1] = loSaved, hiSaved
+			}
+		}
+	}
 	d.split++
 	if d.split == d.base {
 		d.base *= 2

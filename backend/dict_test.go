@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 )
@@ -117,5 +119,96 @@ func BenchmarkDictGet(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		d.Get(keys[i&(len(keys)-1)])
+	}
+}
+
+// TestDictSnapshotCopyOnWrite: whatever happens to a Dict after the cut —
+// overwrites, deletes, TTL changes, in-place edits, inserts that split
+// pending shards — taking every shard yields exactly the keys, values and
+// TTLs of the cut.
+func TestDictSnapshotCopyOnWrite(t *testing.T) {
+	for seed := range 20 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 9))
+		d := NewDict()
+		expires := map[string]int64{}
+		n := 1500 + rng.IntN(4000)
+		for i := range n {
+			k := fmt.Sprintf("k%d", i)
+			d.Set(k, StrObj(fmt.Sprint("v", i)))
+			if rng.IntN(3) == 0 {
+				expires[k] = int64(i)
+			}
+		}
+		type rec struct {
+			v   string
+			exp int64
+		}
+		want := map[string]rec{}
+		d.Each(func(k string, o Obj) bool {
+			exp := int64(-1)
+			if t, ok := expires[k]; ok {
+				exp = t
+			}
+			want[k] = rec{o.Str(), exp}
+			return true
+		})
+		d.beginSnap(expires, t)
+		shardsAtCut := len(d.shards)
+		got := map[string]rec{}
+		take := func(i int) {
+			d.takeShard(i, func(k string, o Obj, exp int64) {
+				if _, dup := got[k]; dup {
+					t.Fatalf("seed %d: key %s written twice", seed, k)
+				}
+				got[k] = rec{o.Str(), exp}
+			})
+		}
+		for op := range 20000 {
+			k := fmt.Sprintf("k%d", rng.IntN(3*n))
+			switch rng.IntN(8) {
+			case 0, 6, 7:
+				d.Set(k, StrObj(fmt.Sprint("new", op))) // many inserts: splits
+			case 1:
+				d.Replace(k, StrObj(fmt.Sprint("rep", op)))
+			case 2:
+				if _, ok := d.Delete(k); ok {
+					delete(expires, k)
+				}
+			case 3:
+				if _, ok := d.Get(k); ok {
+					d.WillWrite(k)
+					expires[k] = int64(op)
+				}
+			case 4:
+				d.WillWrite(k)
+				delete(expires, k)
+			case 5:
+				if p := d.snap; p.left > 0 && rng.IntN(10) == 0 {
+					for i, pend := range p.pending {
+						if pend {
+							take(i)
+							break
+						}
+					}
+				}
+			}
+		}
+		for i := 0; i < len(d.snap.pending); i++ {
+			if d.snap.pending[i] {
+				take(i)
+			}
+		}
+		if d.snap.left != 0 {
+			t.Fatalf("seed %d: %d shards left", seed, d.snap.left)
+		}
+		if len(d.shards) == shardsAtCut || len(got) != len(want) {
+			t.Fatalf("seed %d: %d shards (%d at the cut), got %d keys, want %d", seed, len(d.shards), shardsAtCut, len(got), len(want))
+		}
+		for k, w := range want {
+			if got[k] != w {
+				t.Fatalf("seed %d: key %s: got %+v, want %+v", seed, k, got[k], w)
+			}
+		}
+		d.snap = nil
 	}
 }

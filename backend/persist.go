@@ -34,7 +34,7 @@ type persistState struct {
 	saves          int64
 	scheduled      bool // BGSAVE SCHEDULE waits for the running job
 	lastCow        int64
-	lastShards     [2]int64 // the last BGSAVE's shards: by its writer, by commands
+	lastCowKeys    int64 // keys the last BGSAVE's commands saved before changing them
 
 	loading      bool
 	loadKeys     int64
@@ -116,11 +116,21 @@ var (
 // write, fsync, rename over path, fsync the directory. A crash at any
 // point leaves either the old file or the new one, never a torn one.
 func writeFileAtomic(path, tmpName string, write func(io.Writer) error) error {
+	tmp, err := writeTemp(path, tmpName, write)
+	if err != nil {
+		return err
+	}
+	return commitTemp(tmp, path)
+}
+
+// writeTemp writes and fsyncs the temp file tmpName beside path and
+// returns its path; on failure it removes it.
+func writeTemp(path, tmpName string, write func(io.Writer) error) (string, error) {
 	dir := filepath.Dir(path)
 	tmp := filepath.Join(dir, tmpName)
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("Failed opening the temp RDB file %s (in server root dir %s) for saving: %v", tmpName, dir, errText(err))
+		return "", fmt.Errorf("Failed opening the temp RDB file %s (in server root dir %s) for saving: %v", tmpName, dir, errText(err))
 	}
 	err = write(&syncWriter{f: f})
 	if err == nil {
@@ -129,18 +139,22 @@ func writeFileAtomic(path, tmpName string, write func(io.Writer) error) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		if err = os.Rename(tmp, path); err != nil {
-			err = fmt.Errorf("Error moving temp DB file %s on the final destination %s (in server root dir %s): %v", tmpName, filepath.Base(path), dir, errText(err))
-		}
-	}
-	if err == nil {
-		err = dirSync(dir)
-	}
 	if err != nil {
 		os.Remove(tmp)
+		return "", err
 	}
-	return err
+	return tmp, nil
+}
+
+// commitTemp renames a written temp file over path and fsyncs the
+// directory.
+func commitTemp(tmp, path string) error {
+	dir := filepath.Dir(path)
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("Error moving temp DB file %s on the final destination %s (in server root dir %s): %v", filepath.Base(tmp), filepath.Base(path), dir, errText(err))
+	}
+	return dirSync(dir)
 }
 
 // errText is an OS error as strerror words it.
@@ -168,6 +182,7 @@ func (s *Server) tempRDBName() string {
 // saveRDB writes the dataset to the dump file while holding the executor
 // lock (SAVE, and saving at shutdown).
 func (s *Server) saveRDB() error {
+	s.persist.saves++ // counted when a save starts, as Redis does
 	sn := s.beginSnapshot(s.rdbAux(false))
 	defer s.endSnapshot(sn)
 	start := time.Now()
@@ -189,7 +204,6 @@ func (s *Server) saveDone(sn *snapshot, start time.Time) {
 	s.dirty -= sn.cutDirty
 	s.persist.lastSave = time.Now().Unix()
 	s.persist.lastBgsaveOK = true
-	s.persist.saves++
 	_ = start
 }
 
@@ -202,6 +216,7 @@ func (s *Server) startBgsave() error {
 	if s.childBusy() {
 		return errSnapshotRunning
 	}
+	s.persist.saves++
 	sn := s.beginSnapshot(s.rdbAux(false))
 	s.persist.snapKind = childRDB
 	s.persist.snapDone = make(chan struct{})
@@ -213,20 +228,30 @@ func (s *Server) startBgsave() error {
 	s.logf("Background saving started")
 	go func() {
 		defer close(done)
-		err := writeFileAtomic(path, tmp, func(w io.Writer) error {
+		tmpPath, err := writeTemp(path, tmp, func(w io.Writer) error {
 			return sn.writeTo(rdb.NewWriter(w, sn.opts))
 		})
 		s.mu.Lock()
 		defer s.unlock()
+		// The rename happens under the lock, so a job stopped meanwhile
+		// (FLUSHALL, SHUTDOWN) never puts its older data over a newer file.
+		if sn.aborted {
+			if err == nil {
+				os.Remove(tmpPath)
+			}
+			s.persist.snapKind = childNone
+			return // stopped on purpose: not a failure, as in Redis
+		}
+		if err == nil {
+			err = commitTemp(tmpPath, path)
+		}
 		s.endSnapshot(sn)
 		s.persist.snapKind = childNone
 		s.persist.lastBgsaveSecs = int64(time.Since(s.persist.bgsaveStart).Seconds())
 		s.persist.lastCow = sn.maxHeld
-		s.persist.lastShards = sn.shards
+		s.persist.lastCowKeys = sn.cowKeys
 		if err != nil {
-			if !sn.aborted {
-				s.logf("Background saving error: %v", err)
-			}
+			s.logf("Background saving error: %v", err)
 			s.persist.lastBgsaveOK = false
 			return
 		}
@@ -456,7 +481,7 @@ func (s *Server) infoPersistence(line func(string, ...any)) {
 	running := p.snapKind != childNone && sn != nil
 	var cow, processed, total int64
 	if running {
-		cow = sn.held
+		cow = sn.held()
 		processed = sn.keysDone
 		for _, db := range sn.dbs {
 			total += int64(db.size)

@@ -9,32 +9,30 @@ import (
 
 // Point-in-time snapshots without fork.
 //
-// Redis forks and lets the kernel copy pages on write. lagwise does the
-// same per keyspace shard. The cut happens under the executor lock, so it
-// sits between two commands, at one position of the write stream: every
-// db's Dict gets a dictSnap listing all its shards as pending, and the
-// snapshot keeps the Dict and its expires map (FLUSHDB and SWAPDB replace
-// or exchange those objects, and the snapshot still holds the old ones).
-// From then on:
+// Redis forks and lets the kernel copy pages on write. lagwise copies on
+// write per key. The cut happens under the executor lock, so it sits
+// between two commands, at one position of the write stream: every db's
+// Dict gets a dictSnap marking all its shards pending (one boolean per
+// thousand keys), and the snapshot keeps the Dict (FLUSHDB and SWAPDB
+// replace or exchange Dicts with their TTL maps; the snapshot still holds
+// the ones of the cut). From then on:
 //
-//   - the writer goroutine takes the lock for one short step at a time,
-//     encodes a few pending shards (about a millisecond of work) into a
-//     buffer, marks them written, and writes the buffer out after
-//     releasing the lock;
-//   - a command about to change a key, its TTL, or a collection in place
-//     first encodes that key's whole shard if it is still pending (the
-//     Dict hooks Set, Replace, Delete, WillWrite and grow call cow), and
-//     hands the bytes to the snapshot.
+//   - the writer goroutine takes the lock for one short step at a time
+//     (stepBudget), encodes pending shards into a buffer, marks them
+//     written, and writes the buffer out after releasing the lock;
+//   - a command about to change a key of a pending shard — its value, its
+//     TTL, or a collection in place — first saves the key's cut-time state
+//     (Dict.cow, called by Set, Replace, Delete and WillWrite): the value,
+//     cloned if it can change in place, its TTL, or the fact that it did not
+//     exist. The writer encodes saved states instead of live ones.
 //
-// A shard is therefore encoded exactly once, either by the writer or by the
-// first command that changes it, and in both cases before any change after
-// the cut: the file is the dataset as it was at the cut. A command pays at
-// most one shard's encoding (about 1000 keys); the writer never holds the
-// lock for long. Extra memory is the encoded shards written ahead of the
-// writer, at most the size of the file, usually far less.
-//
-// A collection is encoded whole, so a command that first touches a huge
-// collection pays for encoding it; the same is true of the writer's step.
+// Every change goes through a hook that runs before it, and the writer and
+// the commands both run under the executor lock, so the writer sees every
+// key of a pending shard as it was at the cut: the file is the dataset at
+// the cut. A command pays for saving one key (for a string, a small map
+// insert; for a collection, a clone); the writer holds the lock for at most
+// about stepBudget at a time. Extra memory is the saved keys, reported as
+// current_cow_size.
 
 // snapshot is one point-in-time image being written. All fields are
 // guarded by the executor lock except where noted.
@@ -50,12 +48,11 @@ type snapshot struct {
 
 	frag     *rdb.Writer // encodes shards; reused, under the lock
 	fragOut  appendBuf   // frag's destination
-	held     int64       // bytes encoded ahead of the writer and not yet written
+	maxHeld  int64       // peak bytes of saved keys
 	keysDone int64       // keys encoded so far
-	shards   [2]int64    // shards encoded by the writer, and by commands (copy-on-write)
-	maxHeld  int64
-	err      error // an encoding error, reported by the writer
-	aborted  bool  // the job was cancelled (shutdown, FLUSHALL)
+	cowKeys  int64       // keys saved by commands before changing them
+	err      error       // an encoding error, reported by the writer
+	aborted  bool        // the job was cancelled (shutdown, FLUSHALL)
 }
 
 var errSnapshotAborted = errors.New("snapshot aborted")
@@ -64,11 +61,9 @@ var errSnapshotAborted = errors.New("snapshot aborted")
 type snapDB struct {
 	id       int
 	dict     *Dict
-	expires  map[string]int64
 	size     int
 	volatile int
-	chunks   [][]byte // shards encoded by commands, not yet written
-	next     int      // the writer's position in the shard list
+	next     int // the writer's position in the shard list
 }
 
 // snapshotStepHook, when set (by tests), runs between the writer's steps,
@@ -94,12 +89,8 @@ func (s *Server) beginSnapshot(aux [][2]string) *snapshot {
 			continue // Redis writes no SELECTDB for an empty db
 		}
 		d := db.dict
-		sn.dbs = append(sn.dbs, snapDB{id: db.id, dict: d, expires: db.expires, size: d.Len(), volatile: len(db.expires)})
-		pending := make([]bool, len(d.shards))
-		for i := range pending {
-			pending[i] = true
-		}
-		d.snap = &dictSnap{pending: pending, left: len(pending), save: sn.saveShard, owner: sn}
+		sn.dbs = append(sn.dbs, snapDB{id: db.id, dict: d, size: d.Len(), volatile: len(db.expires)})
+		d.beginSnap(db.expires, sn)
 	}
 	s.persist.snap = sn
 	return sn
@@ -110,32 +101,31 @@ func (s *Server) beginSnapshot(aux [][2]string) *snapshot {
 func (s *Server) endSnapshot(sn *snapshot) {
 	for i := range sn.dbs {
 		if d := sn.dbs[i].dict; d.snap != nil && d.snap.owner == sn {
+			sn.cowKeys += d.snap.saves
 			d.snap = nil
 		}
-		sn.dbs[i].chunks = nil
 	}
 	if s.persist.snap == sn {
 		s.persist.snap = nil
 	}
 }
 
-// saveShard is the copy-on-write path: a command is about to change shard
-// of d, which still holds cut-time data.
-func (sn *snapshot) saveShard(d *Dict, shard map[string]Obj) {
-	for i := range sn.dbs {
-		if sn.dbs[i].dict == d {
-			sn.shards[1]++
-			b := sn.encodeShard(&sn.dbs[i], shard, nil)
-			sn.dbs[i].chunks = append(sn.dbs[i].chunks, b)
-			sn.held += int64(len(b))
-			sn.maxHeld = max(sn.maxHeld, sn.held)
-			return
+// held is the size of the keys saved for the snapshot so far.
+func (sn *snapshot) held() int64 {
+	var n int64
+	for _, db := range sn.dbs {
+		if p := db.dict.snap; p != nil && p.owner == sn {
+			n += p.bytes
 		}
 	}
+	return n
 }
 
-// encodeShard appends the keys of shard, with their cut-time TTLs, to buf.
-func (sn *snapshot) encodeShard(db *snapDB, shard map[string]Obj, buf []byte) []byte {
+// encodeShard appends shard i of db, as it was at the cut, to buf, and
+// marks it written.
+func (sn *snapshot) encodeShard(db *snapDB, i int, buf []byte) []byte {
+	d := db.dict
+	sn.maxHeld = max(sn.maxHeld, sn.held())
 	if sn.frag == nil {
 		opts := sn.opts
 		opts.Fragment = true
@@ -144,16 +134,13 @@ func (sn *snapshot) encodeShard(db *snapDB, shard map[string]Obj, buf []byte) []
 	sn.fragOut.b = buf
 	w := sn.frag
 	w.Reset(&sn.fragOut)
-	sn.keysDone += int64(len(shard))
-	for k, o := range shard {
-		exp := int64(-1)
-		if t, ok := db.expires[k]; ok {
-			exp = t
-		}
+	write := func(k string, o Obj, exp int64) {
+		sn.keysDone++
 		if err := writeKey(w, k, o, exp); err != nil && sn.err == nil {
 			sn.err = err
 		}
 	}
+	d.takeShard(i, write)
 	if err := w.Close(); err != nil && sn.err == nil {
 		sn.err = err
 	}
@@ -169,9 +156,9 @@ func (a *appendBuf) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// step takes the executor lock once and returns the next bytes of db: the
-// shards commands encoded, then pending shards encoded now, for about
-// stepBudget. done is true when db is complete.
+// step takes the executor lock (if lock) and returns the next bytes of db:
+// pending shards encoded for about stepBudget. done is true when db is
+// complete.
 func (sn *snapshot) step(db *snapDB, buf []byte, lock bool) (out []byte, done bool, err error) {
 	if lock {
 		s := sn.srv
@@ -182,24 +169,19 @@ func (sn *snapshot) step(db *snapDB, buf []byte, lock bool) (out []byte, done bo
 		return nil, false, errSnapshotAborted
 	}
 	out = buf[:0]
-	for _, c := range db.chunks {
-		out = append(out, c...)
-		sn.held -= int64(len(c))
-	}
-	db.chunks = nil
+	sn.maxHeld = max(sn.maxHeld, sn.held())
 	p := db.dict.snap
 	start := time.Now()
+	// pending grows when a pending shard splits, so its length is read
+	// afresh each time.
 	for p.left > 0 && db.next < len(p.pending) {
 		i := db.next
 		db.next++
 		if !p.pending[i] {
 			continue
 		}
-		p.pending[i] = false
-		p.left--
-		sn.shards[0]++
-		out = sn.encodeShard(db, db.dict.shards[i], out)
-		if time.Since(start) > stepBudget {
+		out = sn.encodeShard(db, i, out)
+		if (lock && time.Since(start) > stepBudget) || len(out) > 1<<20 {
 			break
 		}
 	}
@@ -234,6 +216,9 @@ func (sn *snapshot) write(w *rdb.Writer, lock bool) error {
 			}
 			if err := w.Raw(out); err != nil {
 				return err
+			}
+			if len(out) > 1<<20 {
+				out = nil // do not keep a huge step's buffer
 			}
 			buf = out
 			if done {
