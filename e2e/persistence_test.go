@@ -389,6 +389,61 @@ func TestCrashDuringBgsave(t *testing.T) {
 		saveTime, len(fractions), seen["A"], seen["B"], midWrite)
 }
 
+// TestPersistFlushallDuringBgsave sends FLUSHALL, with save points set,
+// right after BGSAVE, on Redis and on lagwise, and compares what follows.
+// Redis kills its BGSAVE child (which counts neither as a success nor as
+// a failure) and saves the empty dataset; INFO persistence then shows no
+// changes since that save and the status "ok", writes are accepted, and
+// the dump on disk is the empty dataset.
+//
+// KNOWN BUG (lagwise; the test fails until it is fixed in backend/): the
+// stopped BGSAVE still ends as a failure or as a success, whichever the
+// writer goroutine reaches, and FLUSHALL's own save is counted in
+// rdb_saves:
+//   - with a large dataset (FLUSHALL while the BGSAVE writes), the
+//     aborted job sets rdb_last_bgsave_status:err after FLUSHALL's
+//     successful save, so every later write is refused with MISCONF;
+//   - with a small dataset (FLUSHALL once the writer has encoded every
+//     key), the job finishes "with success": it subtracts its changes
+//     from the dirty counter after FLUSHALL's save reset it, and
+//     rdb_changes_since_last_save becomes -1.
+func TestPersistFlushallDuringBgsave(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		keys string
+	}{
+		{"large-dataset", "300000"},
+		{"small-dataset", "10"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := func(start func(dir string, extra ...string) *server) string {
+				dir := t.TempDir()
+				s := start(dir, "--save", "3600 1")
+				c := s.connect(t)
+				must(t, c, "DEBUG", "POPULATE", tc.keys, "key", "64")
+				must(t, c, "SET", "x", "1")
+				must(t, c, "BGSAVE")
+				must(t, c, "FLUSHALL")
+				waitNoBgsave(t, c)
+				var seen []string
+				for _, f := range []string{"rdb_changes_since_last_save", "rdb_last_bgsave_status", "rdb_saves"} {
+					seen = append(seen, f+":"+infoField(t, c, f))
+				}
+				r, err := c.doStrings("SET", "after", "1")
+				seen = append(seen, fmt.Sprintf("SET after 1: %v %v", r, err))
+				s.stop()
+				seen = append(seen, "digest after a restart: "+digest(t, start(dir).connect(t)))
+				return strings.Join(seen, "\n")
+			}
+			want := run(func(dir string, extra ...string) *server { return startRedisIn(t, "redis", dir, extra...) })
+			got := run(func(dir string, extra ...string) *server { return startLagwiseIn(t, dir, extra...) })
+			if got != want {
+				t.Errorf("KNOWN BUG: after BGSAVE and FLUSHALL\nredis:\n%s\nlagwise:\n%s", want, got)
+			}
+		})
+	}
+}
+
 // ---------------------------------------------------------------- dataset
 
 // buildDataset fills datasetDBs with keys of every type in each of the
@@ -680,9 +735,18 @@ func bgsave(t *testing.T, c *client) {
 	}
 }
 
-// waitBgsave waits until INFO persistence says no BGSAVE is running, and
-// requires the last one to have succeeded.
+// waitBgsave waits until no BGSAVE is running, and requires the last one
+// to have succeeded.
 func waitBgsave(t *testing.T, c *client) {
+	t.Helper()
+	waitNoBgsave(t, c)
+	if st := infoField(t, c, "rdb_last_bgsave_status"); st != "ok" {
+		t.Fatalf("rdb_last_bgsave_status:%s", st)
+	}
+}
+
+// waitNoBgsave waits until INFO persistence says no BGSAVE is running.
+func waitNoBgsave(t *testing.T, c *client) {
 	t.Helper()
 	deadline := time.Now().Add(saveTimeout)
 	for infoField(t, c, "rdb_bgsave_in_progress") != "0" {
@@ -690,9 +754,6 @@ func waitBgsave(t *testing.T, c *client) {
 			t.Fatalf("BGSAVE still in progress after %v", saveTimeout)
 		}
 		time.Sleep(5 * time.Millisecond)
-	}
-	if st := infoField(t, c, "rdb_last_bgsave_status"); st != "ok" {
-		t.Fatalf("rdb_last_bgsave_status:%s", st)
 	}
 }
 
