@@ -3,6 +3,11 @@
 // both servers the same commands over plain TCP and compare the raw RESP
 // replies byte for byte.
 //
+// The persistence tests (persistence_test.go) move RDB files between
+// Redis and lagwise in both directions, check files with redis-check-rdb,
+// stop servers with SHUTDOWN and SIGTERM, and kill lagwise in the middle
+// of a BGSAVE.
+//
 // Run them from the module root:
 //
 //	go test ./e2e/ -run Differential -v -count=1

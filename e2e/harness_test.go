@@ -97,31 +97,52 @@ type server struct {
 	done chan struct{} // closed when the process has exited
 }
 
-// startRedis starts a real redis-server. Without one on PATH the test is
-// skipped, or fails when CI is set.
+// startRedis starts a real redis-server in a fresh temp dir.
 func startRedis(t *testing.T, name string) *server {
 	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		if inCI() {
-			t.Fatalf("redis-server not found on PATH, and CI is set: the differential tests need Redis 7.0 (%v)", err)
-		}
-		t.Skipf("redis-server not found on PATH; install Redis 7.0 to run the differential tests (%v)", err)
-	}
-	return startServer(t, name, path, nil)
+	return startRedisIn(t, name, t.TempDir())
 }
 
-// startLagwise starts the lagwise server built by TestMain, or a second
-// redis-server when LAGWISE_DIFF_AGAINST=redis.
+// startRedisIn starts a real redis-server in dir with extra directives
+// (see startServerIn).
+func startRedisIn(t *testing.T, name, dir string, extra ...string) *server {
+	t.Helper()
+	return startServerIn(t, name, redisTool(t, "redis-server"), nil, dir, extra...)
+}
+
+// redisTool returns the path of a Redis program (redis-server,
+// redis-check-rdb). Without it on PATH the test is skipped, or fails when
+// CI is set.
+func redisTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if inCI() {
+			t.Fatalf("%s not found on PATH, and CI is set: these tests need Redis 7.0 (%v)", name, err)
+		}
+		t.Skipf("%s not found on PATH; install Redis 7.0 to run these tests (%v)", name, err)
+	}
+	return path
+}
+
+// startLagwise starts the lagwise server built by TestMain in a fresh temp
+// dir, or a second redis-server when LAGWISE_DIFF_AGAINST=redis.
 func startLagwise(t *testing.T) *server {
 	t.Helper()
+	return startLagwiseIn(t, t.TempDir())
+}
+
+// startLagwiseIn is startLagwise in dir with extra directives (see
+// startServerIn).
+func startLagwiseIn(t *testing.T, dir string, extra ...string) *server {
+	t.Helper()
 	if againstRedis() {
-		return startRedis(t, "redis(b)")
+		return startRedisIn(t, "redis(b)", dir, extra...)
 	}
 	if buildErr != nil {
 		t.Fatalf("the lagwise binary did not build:\n%v", buildErr)
 	}
-	return startServer(t, "lagwise", lagwiseBin, []string{"server"})
+	return startServerIn(t, "lagwise", lagwiseBin, []string{"server"}, dir, extra...)
 }
 
 // startPair starts the reference Redis and the server under test.
@@ -131,27 +152,28 @@ func startPair(t *testing.T) (ref, tgt *server) {
 	return ref, startLagwise(t)
 }
 
-// startServer starts bin with prefix and the common directives on a free
-// port, retrying with another port if the chosen one got taken meanwhile,
-// and waits until the server answers PING. The process is killed when the
-// test ends; if the test failed, the tail of its log is printed.
+// startServer starts bin with prefix and the common directives in a fresh
+// temp dir; see startServerIn.
 func startServer(t *testing.T, name, bin string, prefix []string) *server {
 	t.Helper()
-	dir := t.TempDir()
+	return startServerIn(t, name, bin, prefix, t.TempDir())
+}
+
+// startServerIn starts bin with prefix, the common directives, --dir dir
+// and then extra on a free port, retrying with another port if the chosen
+// one got taken meanwhile, and waits until the server answers PING. The
+// extra directives come last, so they override the common ones (--save
+// "3600 1" replaces --save ""). The process is killed when the test ends;
+// if the test failed, the tail of its log is printed.
+func startServerIn(t *testing.T, name, bin string, prefix []string, dir string, extra ...string) *server {
+	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		port, err := freePort()
 		if err != nil {
 			t.Fatalf("picking a port for %s: %v", name, err)
 		}
-		args := append(append([]string(nil), prefix...),
-			"--port", strconv.Itoa(port),
-			"--bind", "127.0.0.1",
-			"--save", "",
-			"--appendonly", "no",
-			"--enable-debug-command", "local",
-			"--dir", dir,
-		)
+		args := append(append(append([]string(nil), prefix...), commonDirectives(port, dir)...), extra...)
 		s, err := launch(name, bin, args, port)
 		if err == nil {
 			t.Cleanup(func() {
@@ -169,6 +191,18 @@ func startServer(t *testing.T, name, bin string, prefix []string) *server {
 	}
 	t.Fatalf("starting %s: %v", name, lastErr)
 	return nil
+}
+
+// commonDirectives are the directives every server starts with.
+func commonDirectives(port int, dir string) []string {
+	return []string{
+		"--port", strconv.Itoa(port),
+		"--bind", "127.0.0.1",
+		"--save", "",
+		"--appendonly", "no",
+		"--enable-debug-command", "local",
+		"--dir", dir,
+	}
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
