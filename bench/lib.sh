@@ -245,7 +245,7 @@ parse_csv() {
 
 # median: median of the numbers on stdin ("n/a" if none).
 median() {
-	grep -E '^-?[0-9.]+$' | sort -g | awk '
+	{ grep -E '^-?[0-9.]+$' || true; } | sort -g | awk '
 		{ v[NR] = $1 }
 		END {
 			if (NR == 0) print "n/a"
