@@ -7,6 +7,9 @@ build:
 test:
 	@bash scripts/test.sh
 
-# The server benchmark against Redis 7.0, side by side.
+# The benchmarks against Redis 7.0, side by side: `make bench` runs
+# bench/server.sh, `make bench BENCH=persist` bench/persist.sh.
+BENCH ?= server
 bench:
-	@bash bench/server.sh
+	@test -f bench/$(BENCH).sh || { echo "no bench/$(BENCH).sh (BENCH=server or BENCH=persist)" >&2; exit 2; }
+	@bash bench/$(BENCH).sh
