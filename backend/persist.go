@@ -182,7 +182,6 @@ func (s *Server) tempRDBName() string {
 // saveRDB writes the dataset to the dump file while holding the executor
 // lock (SAVE, and saving at shutdown).
 func (s *Server) saveRDB() error {
-	s.persist.saves++ // counted when a save starts, as Redis does
 	sn := s.beginSnapshot(s.rdbAux(false))
 	defer s.endSnapshot(sn)
 	start := time.Now()
@@ -381,6 +380,7 @@ func cmdSave(c *Client) {
 		c.errorReply("ERR Background append only file rewriting in progress")
 		return
 	}
+	s.persist.saves++ // SAVE and BGSAVE count when they start; FLUSHALL's save does not
 	if err := s.saveRDB(); err != nil {
 		c.errorReply("ERR")
 		return

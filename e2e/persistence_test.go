@@ -394,19 +394,7 @@ func TestCrashDuringBgsave(t *testing.T) {
 // Redis kills its BGSAVE child (which counts neither as a success nor as
 // a failure) and saves the empty dataset; INFO persistence then shows no
 // changes since that save and the status "ok", writes are accepted, and
-// the dump on disk is the empty dataset.
-//
-// KNOWN BUG (lagwise; the test fails until it is fixed in backend/): the
-// stopped BGSAVE still ends as a failure or as a success, whichever the
-// writer goroutine reaches, and FLUSHALL's own save is counted in
-// rdb_saves:
-//   - with a large dataset (FLUSHALL while the BGSAVE writes), the
-//     aborted job sets rdb_last_bgsave_status:err after FLUSHALL's
-//     successful save, so every later write is refused with MISCONF;
-//   - with a small dataset (FLUSHALL once the writer has encoded every
-//     key), the job finishes "with success": it subtracts its changes
-//     from the dirty counter after FLUSHALL's save reset it, and
-//     rdb_changes_since_last_save becomes -1.
+// the dump on disk is the empty dataset. lagwise must do the same.
 func TestPersistFlushallDuringBgsave(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -438,7 +426,7 @@ func TestPersistFlushallDuringBgsave(t *testing.T) {
 			want := run(func(dir string, extra ...string) *server { return startRedisIn(t, "redis", dir, extra...) })
 			got := run(func(dir string, extra ...string) *server { return startLagwiseIn(t, dir, extra...) })
 			if got != want {
-				t.Errorf("KNOWN BUG: after BGSAVE and FLUSHALL\nredis:\n%s\nlagwise:\n%s", want, got)
+				t.Errorf("after BGSAVE and FLUSHALL\nredis:\n%s\nlagwise:\n%s", want, got)
 			}
 		})
 	}
