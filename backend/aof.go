@@ -104,6 +104,7 @@ func (s *Server) loadAOFAtStart() error {
 	start := time.Now()
 	cfg := s.aofConfig()
 	fake := s.newFakeClient()
+	defer loadingGC()()
 	res, err := aof.Load(cfg, func(r io.Reader) (int64, error) {
 		dbs, lr, err := s.loadRDB(r, loadOptions{keepExpired: true})
 		if err != nil {

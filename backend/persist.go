@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -452,6 +453,7 @@ func (s *Server) loadRDBFile(path string) (int64, error) {
 	defer f.Close()
 	s.persist.loading = true
 	defer func() { s.persist.loading = false }()
+	defer loadingGC()()
 	dbs, res, err := s.loadRDB(bufio.NewReaderSize(f, 256<<10), loadOptions{now: time.Now().UnixMilli()})
 	if err != nil {
 		if !s.cfg.RDBLoadPartial {
@@ -461,8 +463,19 @@ func (s *Server) loadRDBFile(path string) (int64, error) {
 	}
 	s.installDBs(dbs)
 	s.persist.loadKeys, s.persist.loadExpired = res.keys, res.expired
-	runtime.GC()
 	return res.keys, nil
+}
+
+// loadingGC makes the collector run rarely while a dataset loads: nearly
+// everything allocated then stays live, so collecting at every 50% of
+// growth (the server's GOGC) would mark the growing dataset dozens of
+// times. The returned func restores the setting and collects once.
+func loadingGC() func() {
+	old := debug.SetGCPercent(400)
+	return func() {
+		debug.SetGCPercent(old)
+		runtime.GC()
+	}
 }
 
 // installDBs swaps a loaded dataset in.
