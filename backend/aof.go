@@ -105,6 +105,8 @@ func (s *Server) loadAOFAtStart() error {
 	cfg := s.aofConfig()
 	fake := s.newFakeClient()
 	defer loadingGC()()
+	s.loading = true // replaying: nothing expires meanwhile, as in Redis
+	defer func() { s.loading = false }()
 	res, err := aof.Load(cfg, func(r io.Reader) (int64, error) {
 		dbs, lr, err := s.loadRDB(r, loadOptions{keepExpired: true})
 		if err != nil {

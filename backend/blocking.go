@@ -95,7 +95,11 @@ func (s *Server) serveBlocked() {
 				}
 				savedDB := c.db
 				c.db = bc.db
+				// What serving changes (the pop, as its non-blocking form)
+				// travels as one unit of the write stream.
+				s.beginUnit()
 				served := bc.serve(c, key)
+				s.endUnit()
 				c.db = savedDB
 				if served {
 					s.unblock(c)

@@ -299,6 +299,11 @@ func cmdHIncrByFloat(c *Client) {
 	c.hashStore(key, h, created)
 	c.dirty(1)
 	c.bulkStr(s)
+	if c.srv.propagating() {
+		// Propagated as the value it produced, HSET key field value
+		// (Redis 7.0's rule, as for INCRBYFLOAT).
+		c.propagateAs(argHSet, key, c.argv[2], []byte(s))
+	}
 }
 
 // HRANDFIELD's count bounds, as Redis 7.0 checks them.

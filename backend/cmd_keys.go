@@ -2,6 +2,7 @@ package backend
 
 import (
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -226,15 +227,27 @@ func (c *Client) expireGeneric(relative, seconds bool, name string) {
 			return
 		}
 	}
-	if when <= c.srv.now {
-		// A time in the past deletes the key (replicated as a DEL).
+	// Propagated as Redis 7.0's expireGenericCommand rewrites it: a time
+	// already past deletes the key and propagates DEL key; otherwise
+	// PEXPIREAT key <unix-ms> followed by the options as given (PEXPIREAT
+	// itself travels unchanged).
+	prop := c.srv.propagating()
+	if c.srv.alreadyExpired(when) {
 		c.srv.dbDelete(c.db, bstr(key))
+		if prop {
+			c.propagateAs(argDel, key)
+		}
 	} else {
 		// Dropping the old expiry first makes setExpire store its own copy
 		// of the key (a map assignment keeps the key it is given).
 		c.removeExpire(key)
 		c.setExpire(key, when)
 		c.touched(key)
+		if prop && name != "pexpireat" {
+			argv := slices.Clone(c.argv)
+			argv[0], argv[2] = argPExpireAt, msArg(when)
+			c.propagateAs(argv...)
+		}
 	}
 	c.dirty(1)
 	c.integer(1)
@@ -753,11 +766,14 @@ func (s *Server) flushDB(db *DB) int {
 	return n
 }
 
+// FLUSHDB and FLUSHALL propagate as given even when there was nothing to
+// flush, as Redis 7.0's forceCommandPropagation makes them.
 func cmdFlushDB(c *Client) {
 	if !c.flushArgs() {
 		return
 	}
 	c.dirty(c.srv.flushDB(c.db))
+	c.forcePropagate()
 	c.ok()
 }
 

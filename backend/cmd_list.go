@@ -587,13 +587,30 @@ func (c *Client) parseMPop(idx int) (keys [][]byte, head bool, count int64, ok b
 }
 
 // listPopWithKey pops up to count elements of the non-empty list l at key
-// and replies [key, [elements]] (Redis's listPopRangeAndReplyWithKey).
-func (c *Client) listPopWithKey(key []byte, l *List, head bool, count int64) {
+// and replies [key, [elements]] (Redis's listPopRangeAndReplyWithKey). It
+// returns how many it popped.
+func (c *Client) listPopWithKey(key []byte, l *List, head bool, count int64) int {
 	n := int(min(count, int64(l.Len())))
 	c.array(2)
 	c.bulk(key)
 	c.listPopN(l, head, n)
 	c.listRemoved(key, l, n)
+	return n
+}
+
+// Pops that name several keys, block, or both, propagate as the plain pop
+// they performed, as Redis 7.0 rewrites them: LMPOP and BLMPOP as
+// LPOP|RPOP key <number popped>, BLPOP and BRPOP as LPOP|RPOP key, BLMOVE
+// as LMOVE and BRPOPLPUSH as RPOPLPUSH. When a blocked client is served
+// later, the serving code propagates the same forms (BLMOVE with the ends
+// spelled "left"/"right"), on their own, right after the command that fed
+// the key.
+
+// propagatePopN makes the running command propagate LPOP|RPOP key n.
+func (c *Client) propagatePopN(key []byte, head bool, n int) {
+	if c.srv.propagating() {
+		c.propagateAs(popArg(head), key, msArg(int64(n)))
+	}
 }
 
 func cmdLMPop(c *Client) {
@@ -609,7 +626,8 @@ func cmdLMPop(c *Client) {
 		if !exists || o.List().Len() == 0 {
 			continue
 		}
-		c.listPopWithKey(key, o.List(), head, count)
+		n := c.listPopWithKey(key, o.List(), head, count)
+		c.propagatePopN(key, head, n)
 		return
 	}
 	c.nullArray()
@@ -650,7 +668,8 @@ func (c *Client) blockingPop(keys [][]byte, head bool, timeoutIdx int, count int
 		}
 		l := o.List()
 		if count != -1 {
-			c.listPopWithKey(key, l, head, count)
+			n := c.listPopWithKey(key, l, head, count)
+			c.propagatePopN(key, head, n)
 			return
 		}
 		v := l.pop(head)
@@ -658,6 +677,9 @@ func (c *Client) blockingPop(keys [][]byte, head bool, timeoutIdx int, count int
 		c.bulk(key)
 		c.bulkStr(v)
 		c.listRemoved(key, l, 1)
+		if c.srv.propagating() {
+			c.propagateAs(popArg(head), key)
+		}
 		return
 	}
 	if c.inExec {
@@ -672,7 +694,10 @@ func (c *Client) blockingPop(keys [][]byte, head bool, timeoutIdx int, count int
 		l := o.List()
 		if count != -1 {
 			// Redis counts BLMPOP's pops as changes, not BLPOP's.
-			c.listPopWithKey(key, l, head, count)
+			n := c.listPopWithKey(key, l, head, count)
+			if c.srv.propagating() {
+				c.propagateOp(popArg(head), key, msArg(int64(n)))
+			}
 			return true
 		}
 		v := l.pop(head)
@@ -684,6 +709,7 @@ func (c *Client) blockingPop(keys [][]byte, head bool, timeoutIdx int, count int
 		} else {
 			c.touched(key)
 		}
+		c.propagateOp(popArg(head), key)
 		return true
 	}
 	c.blockOn(keys, timeout, serve, (*Client).nullArray)
@@ -702,7 +728,7 @@ func cmdBLMove(c *Client) {
 	if !ok {
 		return
 	}
-	c.blockingMove(timeout, from, to)
+	c.blockingMove(timeout, from, to, false)
 }
 
 func cmdBRPopLPush(c *Client) {
@@ -710,12 +736,12 @@ func cmdBRPopLPush(c *Client) {
 	if !ok {
 		return
 	}
-	c.blockingMove(timeout, listTail, listHead)
+	c.blockingMove(timeout, listTail, listHead, true)
 }
 
-// blockingMove implements BLMOVE and BRPOPLPUSH once their arguments are
-// parsed.
-func (c *Client) blockingMove(timeout time.Duration, from, to bool) {
+// blockingMove implements BLMOVE and BRPOPLPUSH (rpoplpush) once their
+// arguments are parsed.
+func (c *Client) blockingMove(timeout time.Duration, from, to, rpoplpush bool) {
 	src, dst := c.argv[1], c.argv[2]
 	_, exists, ok := c.lookupWriteType(src, TypeList)
 	if !ok {
@@ -723,6 +749,14 @@ func (c *Client) blockingMove(timeout time.Duration, from, to bool) {
 	}
 	if exists {
 		c.listMove(src, dst, from, to)
+		if c.srv.propagating() {
+			// The ends as the client spelled them.
+			if rpoplpush {
+				c.propagateAs(argRPopLPush, src, dst)
+			} else {
+				c.propagateAs(argLMove, src, dst, c.argv[3], c.argv[4])
+			}
+		}
 		return
 	}
 	if c.inExec {
@@ -751,6 +785,13 @@ func (c *Client) blockingMove(timeout time.Duration, from, to bool) {
 		c.listMovePush(dk, dl, l.pop(from), to)
 		if l.Len() == 0 {
 			c.deleteKey(key)
+		}
+		if c.srv.propagating() {
+			if rpoplpush {
+				c.propagateOp(argRPopLPush, key, dk)
+			} else {
+				c.propagateOp(argLMove, key, dk, endArg(from), endArg(to))
+			}
 		}
 		return true
 	}

@@ -195,13 +195,27 @@ func cmdSPop(c *Client) {
 		return
 	}
 	s := o.Set()
-	c.replySetMember(s.popRandom())
+	m, iv, isInt := s.popRandom()
+	c.replySetMember(m, iv, isInt)
 	if s.Len() == 0 {
 		c.deleteKey(key)
 	} else {
 		c.touched(key)
 	}
 	c.dirty(1)
+	if c.srv.propagating() {
+		// The random choice travels as SREM key member (Redis 7.0's
+		// spopCommand).
+		c.propagateAs(argSRem, key, memberArg(m, iv, isInt))
+	}
+}
+
+// memberArg is a member given as Set.Random returns it, as an argument.
+func memberArg(m string, iv int64, isInt bool) []byte {
+	if isInt {
+		return strconv.AppendInt(nil, iv, 10)
+	}
+	return []byte(m)
 }
 
 // spopMoveStrategyMul is Redis's SPOP_MOVE_STRATEGY_MUL: past count*5 >
@@ -223,6 +237,11 @@ func (c *Client) spopCount() {
 		c.array(0)
 		return
 	}
+	// Propagated as Redis 7.0's spopWithCountCommand does: popping the
+	// whole set as DEL key; otherwise one SREM key member per member popped,
+	// in reply order (inside MULTI/EXEC when there are several), and not the
+	// SPOP itself.
+	prop := c.srv.propagating()
 	s := o.Set()
 	size := s.Len()
 	switch {
@@ -231,11 +250,19 @@ func (c *Client) spopCount() {
 		c.replyAsNewSet(s)
 		c.deleteKey(key)
 		c.dirty(size)
+		if prop {
+			c.propagateAs(argDel, key)
+		}
 		return
 	case l*spopMoveStrategyMul <= int64(size):
+		c.noPropagate()
 		c.array(int(l))
 		for i := int64(0); i < l; i++ {
-			c.replySetMember(s.popRandom())
+			m, iv, isInt := s.popRandom()
+			c.replySetMember(m, iv, isInt)
+			if prop {
+				c.propagateOp(argSRem, key, memberArg(m, iv, isInt))
+			}
 		}
 		c.touched(key)
 	default:
@@ -258,6 +285,13 @@ func (c *Client) spopCount() {
 			}
 		}
 		c.replySetMembers(s)
+		c.noPropagate()
+		if prop {
+			s.Each(func(m string) bool {
+				c.propagateOp(argSRem, key, []byte(m))
+				return true
+			})
+		}
 		// The key keeps its *Set (and TTL) and takes the new contents.
 		*s = *kept
 		c.touched(key)

@@ -203,6 +203,29 @@ func (c *Client) setGeneric(flags int, key, val []byte, at int64) {
 	if flags&setGet == 0 {
 		c.ok()
 	}
+	if c.srv.propagating() {
+		c.propagateSet(flags, key, val, at)
+	}
+}
+
+// propagateSet rewrites SET (and SETEX, PSETEX) as Redis 7.0's
+// setGenericCommand does: with any expiry, "SET key value PXAT <unix-ms>"
+// (NX/XX/GET dropped: the SET took place); otherwise without its GET
+// arguments; otherwise as given.
+func (c *Client) propagateSet(flags int, key, val []byte, at int64) {
+	switch {
+	case at > 0:
+		c.propagateAs(argSet, key, val, argPXAT, msArg(at))
+	case flags&setGet != 0:
+		argv := make([][]byte, 0, len(c.argv)-1)
+		for j, a := range c.argv {
+			if j >= 3 && eq(a, "get") {
+				continue
+			}
+			argv = append(argv, a)
+		}
+		c.propagateAs(argv...)
+	}
 }
 
 func cmdSetNX(c *Client) {
@@ -288,6 +311,10 @@ func cmdGetSet(c *Client) {
 	}
 	c.setKey(c.argv[1], StrObj(string(c.argv[2])), false)
 	c.dirty(1)
+	if c.srv.propagating() {
+		// Propagated as SET key value (Redis 7.0's getsetCommand).
+		c.propagateAs(argSet, c.argv[1], c.argv[2])
+	}
 }
 
 func cmdGetDel(c *Client) {
@@ -302,6 +329,10 @@ func cmdGetDel(c *Client) {
 	c.bulkStr(old)
 	c.deleteKey(c.argv[1])
 	c.dirty(1)
+	if c.srv.propagating() {
+		// Propagated as DEL key (Redis 7.0's getdelCommand).
+		c.propagateAs(argDel, c.argv[1])
+	}
 }
 
 func cmdGetEx(c *Client) {
@@ -319,19 +350,31 @@ func cmdGetEx(c *Client) {
 		return
 	}
 	c.bulkStr(s)
+	// GETEX never propagates as itself (Redis 7.0's getexCommand): an
+	// expiry already past deletes the key and propagates DEL key, another
+	// one PEXPIREAT key <unix-ms>, PERSIST that removed a TTL PERSIST key.
+	prop := c.srv.propagating()
 	switch {
-	case at > 0 && at <= c.srv.now:
-		// An expiry in the past deletes the key at once.
+	case at > 0 && c.srv.alreadyExpired(at):
 		c.deleteKey(key)
 		c.dirty(1)
+		if prop {
+			c.propagateAs(argDel, key)
+		}
 	case at > 0:
 		c.setExpire(key, at)
 		c.touched(key)
 		c.dirty(1)
+		if prop {
+			c.propagateAs(argPExpireAt, key, msArg(at))
+		}
 	case flags&setPersist != 0:
 		if c.removeExpire(key) {
 			c.touched(key)
 			c.dirty(1)
+			if prop {
+				c.propagateAs(argPersist, key)
+			}
 		}
 	}
 }
@@ -473,6 +516,11 @@ func cmdIncrByFloat(c *Client) {
 	}
 	c.dirty(1)
 	c.bulkStr(s)
+	if c.srv.propagating() {
+		// Propagated as the value it produced, SET key value KEEPTTL, so
+		// float formatting never differs on replay (Redis 7.0's rule).
+		c.propagateAs(argSet, key, []byte(s), argKeepTTL)
+	}
 }
 
 func cmdGetRange(c *Client) {

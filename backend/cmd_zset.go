@@ -797,8 +797,9 @@ func (c *Client) zpopLookup(keys [][]byte) (key []byte, z *ZSet, ok bool) {
 
 // zpopFrom pops count members (1 when count is -1) from the low end of z,
 // or the high end when max, and replies them: flat, after the key when
-// emitKey, or as [key, [[member, score]...]] when nested (ZMPOP).
-func (c *Client) zpopFrom(key []byte, z *ZSet, max bool, count int64, emitKey, nested bool) {
+// emitKey, or as [key, [[member, score]...]] when nested (ZMPOP). It returns
+// how many it popped.
+func (c *Client) zpopFrom(key []byte, z *ZSet, max bool, count int64, emitKey, nested bool) int {
 	if count < 0 {
 		count = 1
 	}
@@ -832,6 +833,19 @@ func (c *Client) zpopFrom(key []byte, z *ZSet, max bool, count int64, emitKey, n
 	}
 	c.dirty(n)
 	c.zsetChanged(key, z)
+	return n
+}
+
+// zpopPropagation is what a pop that names several keys, blocks, or both
+// propagates, as Redis 7.0 rewrites it: BZPOPMIN/BZPOPMAX as ZPOPMIN|ZPOPMAX
+// key, ZMPOP and BZMPOP (nested) as ZPOPMIN|ZPOPMAX key <number popped>.
+// A blocked client served later propagates the same, on its own, right
+// after the command that fed the key.
+func zpopPropagation(key []byte, max, nested bool, n int) [][]byte {
+	if nested {
+		return [][]byte{zpopArg(max), key, msArg(int64(n))}
+	}
+	return [][]byte{zpopArg(max), key}
 }
 
 func cmdBZPopMin(c *Client) { c.bzpopCommand(false) }
@@ -854,7 +868,10 @@ func (c *Client) bzpopGeneric(keys [][]byte, timeout time.Duration, max bool, co
 		return
 	}
 	if z != nil {
-		c.zpopFrom(key, z, max, count, true, nested)
+		n := c.zpopFrom(key, z, max, count, true, nested)
+		if c.srv.propagating() {
+			c.propagateAs(zpopPropagation(key, max, nested, n)...)
+		}
 		return
 	}
 	if c.inExec {
@@ -866,7 +883,10 @@ func (c *Client) bzpopGeneric(keys [][]byte, timeout time.Duration, max bool, co
 		if !exists || o.Type() != TypeZSet {
 			return false
 		}
-		c.zpopFrom(key, o.ZSet(), max, count, true, nested)
+		n := c.zpopFrom(key, o.ZSet(), max, count, true, nested)
+		if c.srv.propagating() {
+			c.propagateOp(zpopPropagation(key, max, nested, n)...)
+		}
 		return true
 	}, func(c *Client) { c.nullArray() })
 }
@@ -933,7 +953,10 @@ func (c *Client) zmpopGeneric(numkeysIdx int, block bool) {
 		c.nullArray()
 		return
 	}
-	c.zpopFrom(key, z, max, count, true, true)
+	n := c.zpopFrom(key, z, max, count, true, true)
+	if c.srv.propagating() {
+		c.propagateAs(zpopPropagation(key, max, true, n)...)
+	}
 }
 
 // ZRANDMEMBER

@@ -43,9 +43,15 @@ func setArgv(i int) [][]byte {
 	return [][]byte{[]byte("SET"), []byte("key:" + strconv.Itoa(i)), []byte("0123456789012345678901234567890123456789012345678901234567890123")}
 }
 
+func setEXArgv(i int) [][]byte {
+	return append(setArgv(i), []byte("EX"), []byte("100"))
+}
+
 func getArgv(i int) [][]byte { return [][]byte{[]byte("GET"), []byte("key:" + strconv.Itoa(i))} }
 
-func BenchmarkExecSet(b *testing.B)           { benchExec(b, false, setArgv) }
-func BenchmarkExecSetPropagated(b *testing.B) { benchExec(b, true, setArgv) }
-func BenchmarkExecGet(b *testing.B)           { benchExec(b, false, getArgv) }
-func BenchmarkExecGetPropagated(b *testing.B) { benchExec(b, true, getArgv) }
+func BenchmarkExecSet(b *testing.B)             { benchExec(b, false, setArgv) }
+func BenchmarkExecSetPropagated(b *testing.B)   { benchExec(b, true, setArgv) }
+func BenchmarkExecSetEX(b *testing.B)           { benchExec(b, false, setEXArgv) }
+func BenchmarkExecSetEXPropagated(b *testing.B) { benchExec(b, true, setEXArgv) }
+func BenchmarkExecGet(b *testing.B)             { benchExec(b, false, getArgv) }
+func BenchmarkExecGetPropagated(b *testing.B)   { benchExec(b, true, getArgv) }

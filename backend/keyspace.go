@@ -7,11 +7,18 @@ package backend
 // lruClock is the 24-bit seconds clock stored in each value.
 func (s *Server) lruClock() uint32 { return uint32(s.now/1000) & lruMax }
 
-// isExpired reports whether key has a TTL in the past.
+// isExpired reports whether key has a TTL in the past. Nothing expires
+// while loading.
 func (s *Server) isExpired(db *DB, key string) bool {
 	t := db.expireAt(key)
-	return t >= 0 && t <= s.now
+	return t >= 0 && t <= s.now && !s.loading
 }
+
+// alreadyExpired reports whether an absolute expiry a command sets is
+// already past, so that the command deletes the key instead (and
+// propagates a DEL), as Redis's checkAlreadyExpired; never while loading,
+// where the stream says what happened.
+func (s *Server) alreadyExpired(at int64) bool { return at <= s.now && !s.loading }
 
 // expireIfNeeded deletes key if it is logically expired and reports whether
 // it was expired. (The replica rule, which keeps expired keys until the
@@ -85,10 +92,13 @@ func (c *Client) lookupWriteType(key []byte, t Type) (o Obj, exists, ok bool) {
 }
 
 // setKey stores o at key like SET does: the old value and its TTL go, unless
-// keepTTL.
+// keepTTL. A logically expired old key is deleted first (and its DEL
+// propagated ahead of the command), as Redis's setKey looks the key up for a
+// write.
 func (c *Client) setKey(key []byte, o Obj, keepTTL bool) {
 	s, db := c.srv, c.db
 	k := bstr(key)
+	s.expireIfNeeded(db, k)
 	o = o.withLRU(s.newObjClock())
 	if old, exists := db.dict.Get(k); exists {
 		if s.lfuPolicy() {

@@ -37,7 +37,6 @@ type persistState struct {
 	lastCow        int64
 	lastCowKeys    int64 // keys the last BGSAVE's commands saved before changing them
 
-	loading      bool
 	loadKeys     int64
 	loadExpired  int64
 	rdbSaveIndex int64 // numbers temp files, so an aborted job's file is not reused
@@ -451,8 +450,8 @@ func (s *Server) loadRDBFile(path string) (int64, error) {
 		return 0, err
 	}
 	defer f.Close()
-	s.persist.loading = true
-	defer func() { s.persist.loading = false }()
+	s.loading = true
+	defer func() { s.loading = false }()
 	defer loadingGC()()
 	dbs, res, err := s.loadRDB(bufio.NewReaderSize(f, 256<<10), loadOptions{now: time.Now().UnixMilli()})
 	if err != nil {
@@ -500,7 +499,7 @@ func (s *Server) infoPersistence(line func(string, ...any)) {
 			total += int64(db.size)
 		}
 	}
-	line("loading:%d", b2i(p.loading))
+	line("loading:%d", b2i(s.loading))
 	line("async_loading:0")
 	var peak int64
 	if running {

@@ -25,8 +25,10 @@ import (
 // streamSink receives the write stream.
 type streamSink interface {
 	// feed receives one command, a RESP array, to be applied in database
-	// db; db < 0 means "any database" (MULTI, EXEC). The bytes are valid
-	// only during the call.
+	// db. MULTI carries the db of the first op it wraps and EXEC that of the
+	// last, so a sink that writes SELECT when the db changes (the AOF, a
+	// replica link) puts it before MULTI, as Redis 7.0 does. The bytes are
+	// valid only during the call.
 	feed(db int, cmd []byte)
 }
 
@@ -43,7 +45,28 @@ type pendingOp struct{ db, start, end int }
 var (
 	streamMulti = resp.AppendCommand(nil, []byte("MULTI"))
 	streamExec  = resp.AppendCommand(nil, []byte("EXEC"))
-	argDel      = []byte("DEL")
+)
+
+// The words of rewritten commands, spelled as Redis 7.0's shared objects
+// spell them (the stream is compared with Redis's byte for byte). Never
+// modified.
+var (
+	argDel       = []byte("DEL")
+	argSet       = []byte("SET")
+	argPXAT      = []byte("PXAT")
+	argKeepTTL   = []byte("KEEPTTL")
+	argPExpireAt = []byte("PEXPIREAT")
+	argPersist   = []byte("PERSIST")
+	argHSet      = []byte("HSET")
+	argSRem      = []byte("SREM")
+	argLPop      = []byte("LPOP")
+	argRPop      = []byte("RPOP")
+	argLMove     = []byte("LMOVE")
+	argRPopLPush = []byte("RPOPLPUSH")
+	argZPopMin   = []byte("ZPOPMIN")
+	argZPopMax   = []byte("ZPOPMAX")
+	argLeft      = []byte("left")
+	argRight     = []byte("right")
 )
 
 // propagating reports whether anything consumes the write stream; when
@@ -96,13 +119,13 @@ func (s *Server) emitPending() {
 	wrap := len(ops) > 1
 	for _, k := range s.prop.sinks {
 		if wrap {
-			k.feed(-1, streamMulti)
+			k.feed(ops[0].db, streamMulti)
 		}
 		for _, op := range ops {
 			k.feed(op.db, s.prop.buf[op.start:op.end])
 		}
 		if wrap {
-			k.feed(-1, streamExec)
+			k.feed(ops[len(ops)-1].db, streamExec)
 		}
 	}
 	s.prop.ops = ops[:0]
@@ -136,9 +159,23 @@ func (s *Server) endCall(c *Client, e *cmdEntry, dirtyBefore int64) {
 	}
 }
 
+// beginUnit and endUnit bracket work done outside any command whose ops
+// must still travel together (serving one blocked client: a lazily expired
+// key's DEL and the pop), as Redis's afterCommand does for each client it
+// serves.
+func (s *Server) beginUnit() { s.prop.depth++ }
+
+func (s *Server) endUnit() {
+	s.prop.depth--
+	if s.prop.depth == 0 {
+		s.emitPending()
+	}
+}
+
 // propagateAs makes the running command propagate argv instead of its own
-// arguments (SET EX as SET PXAT, INCRBYFLOAT as SET...). The slices must
-// stay unchanged until the command returns.
+// arguments (SET EX as SET PXAT, INCRBYFLOAT as SET...), if it changes the
+// dataset. The slices must stay unchanged until the command returns.
+// Building argv costs allocations: callers check Server.propagating first.
 func (c *Client) propagateAs(argv ...[]byte) { c.propArgv = argv }
 
 // noPropagate stops the running command from propagating its arguments; it
@@ -154,3 +191,25 @@ func (c *Client) propagateOp(argv ...[]byte) { c.srv.propagate(c.db.id, argv...)
 
 // msArg formats a unix-ms time (or any integer) as an argument.
 func msArg(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
+
+// popArg is LPOP or RPOP, zpopArg ZPOPMIN or ZPOPMAX, endArg left or right.
+func popArg(head bool) []byte {
+	if head {
+		return argLPop
+	}
+	return argRPop
+}
+
+func zpopArg(max bool) []byte {
+	if max {
+		return argZPopMax
+	}
+	return argZPopMin
+}
+
+func endArg(head bool) []byte {
+	if head {
+		return argLeft
+	}
+	return argRight
+}

@@ -52,6 +52,11 @@ type Server struct {
 
 	// dirty counts changes to the dataset since the last save.
 	dirty int64
+	// loading is set while the server replays a write stream (an AOF being
+	// loaded): keys do not expire, because the stream carries the DELs of
+	// the keys that did, as Redis's keyIsExpired and checkAlreadyExpired
+	// rule while loading.
+	loading bool
 	// readyKeys lists keys that got data while clients were blocked on them.
 	readyKeys []readyKey
 
@@ -237,7 +242,7 @@ func (s *Server) cron() {
 		}
 		s.mu.Lock()
 		s.now = time.Now().UnixMilli()
-		if s.activeExpireEnabled() {
+		if s.activeExpireEnabled() && !s.loading {
 			s.activeExpireCycle()
 		}
 		s.statsTick()
