@@ -146,6 +146,21 @@ func NewDict() *Dict {
 	return &Dict{seed: maphash.MakeSeed(), shards: []map[string]Obj{{}}, base: 1}
 }
 
+// NewDictSized returns an empty dict with room for about n keys, so that
+// filling it (loading a dump) moves no key between shards.
+func NewDictSized(n int) *Dict {
+	base := 1
+	for base*shardLoad < n {
+		base *= 2
+	}
+	d := &Dict{seed: maphash.MakeSeed(), shards: make([]map[string]Obj, base), base: base}
+	per := min(n/base+1, shardLoad)
+	for i := range d.shards {
+		d.shards[i] = make(map[string]Obj, per)
+	}
+	return d
+}
+
 func (d *Dict) hash(key string) uint64 { return maphash.String(d.seed, key) }
 
 func (d *Dict) index(h uint64) int {
@@ -173,8 +188,9 @@ func (d *Dict) Set(key string, o Obj) bool {
 	i := d.index(d.hash(key))
 	d.cow(i, key)
 	m := d.shards[i]
-	_, exists := m[key]
-	m[key] = o
+	n := len(m)
+	m[key] = o // one map operation; the length says whether key is new
+	exists := len(m) == n
 	if !exists {
 		d.count++
 		if d.count > len(d.shards)*shardLoad {

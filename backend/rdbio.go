@@ -18,6 +18,10 @@ import (
 // what it is given.
 func sbytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
+// owned turns a slice the RDB reader handed over into a string without
+// copying: the reader never touches an entry's slices again.
+func owned(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
 // writeKey encodes key with its value and expire time (-1: none).
 func writeKey(w *rdb.Writer, key string, o Obj, expire int64) error {
 	k := sbytes(key)
@@ -83,6 +87,7 @@ func (s *Server) loadRDB(r io.Reader, opts loadOptions) ([]*DB, loadResult, erro
 	}
 	res := loadResult{aux: map[string]string{}}
 	rd := rdb.NewReader(r)
+	cur := 0 // the database of the last SELECTDB
 	for {
 		e, err := rd.Next()
 		if err == io.EOF {
@@ -99,6 +104,13 @@ func (s *Server) loadRDB(r io.Reader, opts loadOptions) ([]*DB, loadResult, erro
 			if e.DB >= len(dbs) {
 				return dbs, res, fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases. Exiting", len(dbs))
 			}
+			cur = e.DB
+		case rdb.ResizeDB:
+			// A sizing hint: believed only as far as it is plausible, so
+			// a lying file cannot make the loader allocate much.
+			if db := dbs[cur]; db.dict.Len() == 0 && e.Size <= 1<<26 {
+				db.dict = NewDictSized(int(e.Size))
+			}
 		case rdb.Key:
 			if e.DB >= len(dbs) {
 				return dbs, res, fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases. Exiting", len(dbs))
@@ -112,11 +124,12 @@ func (s *Server) loadRDB(r io.Reader, opts loadOptions) ([]*DB, loadResult, erro
 				continue // an empty collection: Redis skips it too
 			}
 			db := dbs[e.DB]
-			if !db.dict.Set(string(e.Key), o.withLRU(s.newObjClock())) {
+			key := owned(e.Key)
+			if !db.dict.Set(key, o.withLRU(s.newObjClock())) {
 				return dbs, res, fmt.Errorf("Duplicated key '%s' found in DB %d", e.Key, e.DB)
 			}
 			if e.Expire != -1 {
-				db.expires[string(e.Key)] = e.Expire
+				db.expires[key] = e.Expire
 			}
 			res.keys++
 		}
@@ -130,23 +143,23 @@ func (s *Server) objFromRDB(k *rdb.Key) (Obj, bool) {
 	cfg := s.cfg
 	switch k.Type {
 	case rdb.TypeString:
-		return StrObj(string(k.String)), true
+		return StrObj(owned(k.String)), true
 	case rdb.TypeList:
 		if len(k.List) == 0 {
 			return Obj{}, false
 		}
 		l := newListCap(len(k.List))
 		for _, e := range k.List {
-			l.PushBack(string(e))
+			l.PushBack(owned(e))
 		}
 		return listObj(l), true
 	case rdb.TypeSet:
 		if len(k.Set) == 0 {
 			return Obj{}, false
 		}
-		set := newSetFor(string(k.Set[0]))
+		set := newSetFor(owned(k.Set[0]))
 		for _, m := range k.Set {
-			set.addOwned(string(m), cfg.SetMaxIntsetEntries)
+			set.addOwned(owned(m), cfg.SetMaxIntsetEntries)
 		}
 		return setObj(set), true
 	case rdb.TypeHash:
@@ -155,7 +168,7 @@ func (s *Server) objFromRDB(k *rdb.Key) (Obj, bool) {
 		}
 		h := newHash()
 		for _, fv := range k.Hash {
-			h.Set(string(fv[0]), string(fv[1]), cfg.HashMaxListpackEntr, cfg.HashMaxListpackValue)
+			h.Set(owned(fv[0]), owned(fv[1]), cfg.HashMaxListpackEntr, cfg.HashMaxListpackValue)
 		}
 		return hashObj(h), true
 	case rdb.TypeZSet:
@@ -164,7 +177,7 @@ func (s *Server) objFromRDB(k *rdb.Key) (Obj, bool) {
 		}
 		z := NewZSet()
 		for _, m := range k.ZSet {
-			z.Put(string(m.Member), m.Score)
+			z.Put(owned(m.Member), m.Score)
 		}
 		z.FitEncoding(cfg.ZSetMaxListpackEntr, cfg.ZSetMaxListpackValue)
 		return zsetObj(z), true
