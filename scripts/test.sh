@@ -21,12 +21,12 @@ if [ -n "$unformatted" ]; then
   status=1
 fi
 
-step "unit tests with -race (backend)"
-go test -race -count=1 -v ./backend/... 2>&1 | tee -a "$log" | grep -E '^(--- FAIL|FAIL|ok|panic)' 
+step "unit tests with -race (backend, replication)"
+go test -race -count=1 -v ./backend/... ./replication/... 2>&1 | tee -a "$log" | grep -E '^(--- FAIL|FAIL|ok|panic)' 
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 step "other packages and end-to-end tests"
-others=$(go list ./... | grep -v '/backend')
+others=$(go list ./... | grep -v '/backend' | grep -v '/replication')
 if [ -n "$others" ]; then
   # shellcheck disable=SC2086
   go test -count=1 -v $others 2>&1 | tee -a "$log" | grep -E '^(--- FAIL|--- SKIP|FAIL|ok|panic)'
