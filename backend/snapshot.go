@@ -2,6 +2,7 @@ package backend
 
 import (
 	"errors"
+	"runtime"
 	"time"
 
 	"github.com/lagwise/lagwise/rdb"
@@ -224,8 +225,14 @@ func (sn *snapshot) write(w *rdb.Writer, lock bool) error {
 			if done {
 				break
 			}
-			if snapshotStepHook != nil && lock {
-				snapshotStepHook()
+			if lock {
+				// Let clients run: with one I/O thread (GOMAXPROCS 1) the
+				// writer's checksum and write would otherwise keep the only
+				// processor until the scheduler preempts it.
+				runtime.Gosched()
+				if snapshotStepHook != nil {
+					snapshotStepHook()
+				}
 			}
 		}
 	}
