@@ -40,6 +40,7 @@ type aofState struct {
 	lastRewriteOK   bool
 	lastCow         int64
 	failures        int64
+	offRewrites     int64 // rewrites made with appendonly off
 	loadTruncated   bool
 }
 
@@ -308,6 +309,52 @@ func (s *Server) runAOFRewrite(w io.Writer) {
 	}()
 }
 
+// startBaseRewrite is BGREWRITEAOF with appendonly off: a snapshot
+// written as the only base of the AOF directory.
+func (s *Server) startBaseRewrite() error {
+	b, w, err := aof.StartBaseRewrite(s.aofConfig())
+	if err != nil {
+		s.logf("%v", err)
+		s.aof.lastRewriteOK = false
+		s.aof.failures++
+		return err
+	}
+	sn := s.beginSnapshot(s.rdbAux(true))
+	s.persist.snapKind = childAOF
+	s.persist.snapDone = make(chan struct{})
+	s.aof.rewriteStart = time.Now()
+	done := s.persist.snapDone
+	s.logf("Background append only file rewriting started")
+	go func() {
+		defer close(done)
+		err := s.writeAOFBase(sn, w, true)
+		s.mu.Lock()
+		defer s.unlock()
+		s.endSnapshot(sn)
+		s.persist.snapKind = childNone
+		s.aof.lastCow = sn.maxHeld
+		if err != nil || sn.aborted {
+			b.Abort()
+		} else {
+			err = b.Finish()
+		}
+		if sn.aborted {
+			return
+		}
+		s.aof.lastRewriteSecs = int64(time.Since(s.aof.rewriteStart).Seconds())
+		s.aof.offRewrites++
+		if err != nil {
+			s.logf("Background AOF rewrite failed: %v", err)
+			s.aof.lastRewriteOK = false
+			s.aof.failures++
+			return
+		}
+		s.aof.lastRewriteOK = true
+		s.aof.failures = 0
+	}()
+	return nil
+}
+
 // startAppendOnly turns the AOF on at run time (CONFIG SET appendonly
 // yes): the stream goes to a temp incr file at once, and the first base is
 // written from a snapshot cut at the same instant.
@@ -406,10 +453,12 @@ func cmdBgrewriteaof(c *Client) {
 		s.aof.scheduled = true
 		c.simple("Background append only file rewriting scheduled")
 	case s.aof.f == nil:
-		// With appendonly off Redis still writes a base of the dataset;
-		// lagwise needs the AOF directory for that, so it turns the AOF
-		// machinery on for one rewrite only when appendonly is on.
-		c.errorReply("ERR Background append only file rewriting needs appendonly yes")
+		// With appendonly off, Redis 7.0 writes a new base alone.
+		if err := s.startBaseRewrite(); err != nil {
+			c.errorReply("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
+			return
+		}
+		c.simple("Background append only file rewriting started")
 	default:
 		if err := s.startAOFRewrite(); err != nil {
 			c.errorReply("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
@@ -432,11 +481,11 @@ func (s *Server) infoAOF(line func(string, ...any)) {
 		line("aof_current_rewrite_time_sec:-1")
 	}
 	line("aof_last_bgrewrite_status:%s", okErr(a.lastRewriteOK))
-	rewrites := int64(0)
+	rewrites := a.offRewrites
 	var st aof.Stats
 	if a.f != nil {
 		st = a.f.Stats()
-		rewrites = st.Rewrites
+		rewrites += st.Rewrites
 	}
 	line("aof_rewrites:%d", rewrites)
 	line("aof_rewrites_consecutive_failures:%d", a.failures)

@@ -225,3 +225,23 @@ func TestAOFTruncated(t *testing.T) {
 	}
 	c2.expect("get b", "$-1\r\n")
 }
+
+// TestAOFRewriteWithAOFOff: BGREWRITEAOF with appendonly off writes a base
+// alone, as Redis 7.0 does; turning appendonly on later starts from it.
+func TestAOFRewriteWithAOFOff(t *testing.T) {
+	dir := t.TempDir()
+	s := startTestServer(t, func(c *Config) { c.Dir = dir })
+	c := dialServer(t, s)
+	c.pipeline(randomDataset(rand.New(rand.NewPCG(9, 9)), 300))
+	c.expect("bgrewriteaof", "+Background append only file rewriting started\r\n")
+	waitAOFRewrite(t, c)
+	if got := readManifest(t, dir); got != "file appendonly.aof.1.base.rdb seq 1 type b\n" {
+		t.Fatalf("manifest %q", got)
+	}
+	digest := digestOf(t, c)
+	s.Shutdown()
+	_, c2 := startAOFServer(t, dir, nil)
+	if got := digestOf(t, c2); got != digest {
+		t.Fatalf("digest %s, want %s", got, digest)
+	}
+}

@@ -209,3 +209,77 @@ func (a *AOF) AbortRewrite() {
 		a.dropTempIncr()
 	}
 }
+
+// BaseRewrite is a rewrite made while appendonly is off (BGREWRITEAOF with
+// the AOF disabled): Redis 7.0 then writes only a new base, and the
+// manifest lists that base alone, every earlier file becoming history.
+type BaseRewrite struct {
+	a  *AOF
+	rw *rewrite
+}
+
+// StartBaseRewrite opens the temp file of an AOF-off rewrite; the caller
+// writes the snapshot to the returned writer, then calls Finish or Abort.
+func StartBaseRewrite(cfg Config) (*BaseRewrite, io.Writer, error) {
+	a := newAOF(cfg)
+	if err := a.fs.MkdirAll(a.dir, 0o755); err != nil {
+		return nil, nil, a.fail(err, "Can't open or create append-only dir %s: %s", a.dir, Strerror(err))
+	}
+	m, err := readManifest(a.fs, a.dir, a.cfg.FileName)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m == nil {
+		m = &Manifest{}
+	}
+	a.man = m
+	tmp := filepath.Join(a.cfg.Dir, TempRewriteName(os.Getpid()))
+	tf, err := a.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, nil, a.fail(err, "Opening the temp file for AOF rewrite in rewriteAppendOnlyFile(): %s", Strerror(err))
+	}
+	rw := &rewrite{f: tf, path: tmp, bw: bufio.NewWriterSize(tf, 64<<10), start: time.Now()}
+	return &BaseRewrite{a: a, rw: rw}, rw, nil
+}
+
+// Finish fsyncs the new base, renames it into the AOF directory and
+// persists a manifest listing it alone; the files it replaces are deleted.
+func (b *BaseRewrite) Finish() error {
+	a, rw := b.a, b.rw
+	err := rw.bw.Flush()
+	if err == nil {
+		err = rw.f.Sync()
+	}
+	if cerr := rw.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		a.fs.Remove(rw.path)
+		return a.fail(err, "Write error writing append only file on disk: %s", Strerror(err))
+	}
+	m := a.man.clone()
+	base := m.newBase(a.cfg.FileName, a.cfg.RDBPreamble)
+	for _, fi := range m.Incr {
+		fi.Type = TypeHistory
+		m.History = append(m.History, fi)
+	}
+	m.Incr = nil
+	if err := a.fs.Rename(rw.path, a.path(base)); err != nil {
+		a.fs.Remove(rw.path)
+		return a.fail(err, "Error trying to rename the temporary AOF base file %s into %s: %s", filepath.Base(rw.path), a.path(base), Strerror(err))
+	}
+	if err := a.persist(m); err != nil {
+		a.fs.Remove(a.path(base))
+		return err
+	}
+	a.man = m
+	a.delHistory()
+	a.cfg.logf("Background AOF rewrite finished successfully")
+	return nil
+}
+
+// Abort removes the temp file; nothing else has changed.
+func (b *BaseRewrite) Abort() {
+	b.rw.f.Close()
+	b.a.fs.Remove(b.rw.path)
+}

@@ -1,6 +1,7 @@
 package aof
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -403,5 +404,41 @@ func TestManifestAlwaysWhole(t *testing.T) {
 		if strings.HasPrefix(op, "write appendonly.aof.manifest") || strings.HasPrefix(op, "open appendonly.aof.manifest") {
 			t.Fatalf("the manifest was written in place: %q", op)
 		}
+	}
+}
+
+// With the AOF off, a rewrite writes a new base and lists it alone, as
+// Redis 7.0 does: "file appendonly.aof.1.base.rdb seq 1 type b", then seq 2.
+func TestBaseRewriteWithAOFOff(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Dir: dir, RDBPreamble: true}
+	for seq := 1; seq <= 2; seq++ {
+		b, w, err := StartBaseRewrite(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte("REDIS0010 base")); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("file appendonly.aof.%d.base.rdb seq %d type b\n", seq, seq)
+		got, err := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest"))
+		if err != nil || string(got) != want {
+			t.Fatalf("manifest %q (%v), want %q", got, err, want)
+		}
+		entries, _ := os.ReadDir(filepath.Join(dir, "appendonlydir"))
+		if len(entries) != 2 {
+			t.Fatalf("the AOF dir holds %v; want the base and the manifest", entries)
+		}
+	}
+	b, _, err := StartBaseRewrite(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Abort()
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("an aborted rewrite left %v", entries)
 	}
 }
