@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lagwise/lagwise/backend/resp"
+	"github.com/lagwise/lagwise/replication"
 )
 
 // Client is one connection's session.
@@ -52,6 +53,19 @@ type Client struct {
 	propSkip    bool     // the running command propagates by itself
 	propForce   bool     // the running command propagates even with no change
 	inExec      bool     // running EXEC's queue: blocking commands must not block
+
+	// Replication (repl.go). repl is set once the connection is a
+	// replica of this server; the REPLCONF fields come before it.
+	repl           *replication.Replica
+	replHeld       bool // the stream waits in asyncBuf until the snapshot is sent
+	replFailed     bool // the snapshot could not be sent
+	replPort       int
+	replAnnIP      string
+	replCapaEOF    bool
+	replCapaPSYNC2 bool
+	woff           int64 // the stream offset after this client's last write (WAIT)
+	waitN          int   // WAIT's number of replicas
+	isMaster       bool  // the link to this server's master: no replies, no limits
 
 	// async output, used once the client subscribes: pushes from other
 	// clients and the client's own replies all go through asyncBuf, in the
@@ -160,6 +174,10 @@ func (s *Server) unlinkClient(c *Client) {
 	}
 	c.unwatchAll()
 	s.pubsubUnsubscribeAll(c)
+	if c.repl != nil {
+		s.repl.m.Remove(c.repl)
+		s.logf("Connection with replica %s lost.", c.addr)
+	}
 	s.unlock()
 	if c.asyncWake != nil {
 		// Write what the subscriber still has queued (QUIT's +OK), then

@@ -161,7 +161,7 @@ func applyConfigText(cfg *Config, text, file string, depth int) error {
 			return bad("wrong number of arguments")
 		}
 		var v string
-		if d.name == "bind" || d.name == "client-output-buffer-limit" {
+		if d.name == "bind" || d.name == "client-output-buffer-limit" || d.name == "replicaof" {
 			v = strings.Join(vals, " ")
 		} else if len(vals) != 1 {
 			return bad("wrong number of arguments")

@@ -62,6 +62,24 @@ type Config struct {
 	// server start from the keys before the damage in a torn or corrupt
 	// dump instead of refusing to start.
 	RDBLoadPartial bool
+	// Replication (repl.go).
+	ReplicaOf             string // "host port", or "" for a master
+	ReplicaServeStaleData bool
+	ReplicaReadOnly       bool
+	ReplDisklessSync      bool
+	ReplDisklessSyncDelay int
+	ReplPingPeriod        int
+	ReplTimeout           int
+	ReplBacklogSize       int64
+	ReplBacklogTTL        int
+	ReplicaPriority       int
+	MinReplicasToWrite    int
+	MinReplicasMaxLag     int
+	MasterAuth            string
+	MasterUser            string
+	ReplicaAnnounceIP     string
+	ReplicaAnnouncePort   int
+	ReplAckInterval       int // ms between REPLCONF ACKs (lagwise's repl-ack-interval)
 	// Other directives are accepted and kept as text so that CONFIG GET
 	// shows them; see directives.
 	other map[string]string
@@ -269,6 +287,43 @@ func directives() map[string]*directive {
 			enumDir("appendfsync", "everysec", true, []string{"always", "everysec", "no"}, func(c *Config) *string { return &c.AppendFsync }),
 			fileNameDir("appendfilename", "appendonly.aof", "appendfilename", func(c *Config) *string { return &c.AppendFilename }),
 			fileNameDir("appenddirname", "appendonlydir", "appenddirname", func(c *Config) *string { return &c.AppendDirname }),
+			boolDir("replica-serve-stale-data", "yes", true, func(c *Config) *bool { return &c.ReplicaServeStaleData }),
+			boolDir("replica-read-only", "yes", true, func(c *Config) *bool { return &c.ReplicaReadOnly }),
+			boolDir("repl-diskless-sync", "yes", true, func(c *Config) *bool { return &c.ReplDisklessSync }),
+			intDir("repl-diskless-sync-delay", "5", true, 0, math.MaxInt32, func(c *Config) *int { return &c.ReplDisklessSyncDelay }),
+			intDir("repl-ping-replica-period", "10", true, 1, math.MaxInt32, func(c *Config) *int { return &c.ReplPingPeriod }),
+			intDir("repl-timeout", "60", true, 1, math.MaxInt32, func(c *Config) *int { return &c.ReplTimeout }),
+			memDir("repl-backlog-size", "1048576", true, 1, math.MaxInt32, func(c *Config) *int64 { return &c.ReplBacklogSize }),
+			intDir("repl-backlog-ttl", "3600", true, 0, math.MaxInt32, func(c *Config) *int { return &c.ReplBacklogTTL }),
+			intDir("replica-priority", "100", true, 0, math.MaxInt32, func(c *Config) *int { return &c.ReplicaPriority }),
+			intDir("min-replicas-to-write", "0", true, 0, math.MaxInt32, func(c *Config) *int { return &c.MinReplicasToWrite }),
+			intDir("min-replicas-max-lag", "10", true, 0, math.MaxInt32, func(c *Config) *int { return &c.MinReplicasMaxLag }),
+			strDir("masterauth", "", true, func(c *Config) *string { return &c.MasterAuth }),
+			strDir("masteruser", "", true, func(c *Config) *string { return &c.MasterUser }),
+			strDir("replica-announce-ip", "", true, func(c *Config) *string { return &c.ReplicaAnnounceIP }),
+			intDir("replica-announce-port", "0", true, 0, 65535, func(c *Config) *int { return &c.ReplicaAnnouncePort }),
+			intDir("repl-ack-interval", "1000", true, 1, math.MaxInt32, func(c *Config) *int { return &c.ReplAckInterval }),
+			{name: "replicaof", def: "", mutable: false,
+				get: func(c *Config) string { return c.ReplicaOf },
+				set: func(c *Config, v string) error {
+					f := strings.Fields(v)
+					if len(f) == 0 {
+						c.ReplicaOf = ""
+						return nil
+					}
+					if len(f) != 2 {
+						return fmt.Errorf("wrong number of arguments")
+					}
+					if strings.EqualFold(f[0], "no") && strings.EqualFold(f[1], "one") {
+						c.ReplicaOf = ""
+						return nil
+					}
+					if p, err := strconv.Atoi(f[1]); err != nil || p < 0 || p > 65535 {
+						return fmt.Errorf("Invalid master port")
+					}
+					c.ReplicaOf = f[0] + " " + f[1]
+					return nil
+				}},
 			boolDir("rdb-load-partial", "no", true, func(c *Config) *bool { return &c.RDBLoadPartial }),
 			boolDir("aof-use-rdb-preamble", "yes", true, func(c *Config) *bool { return &c.AOFUseRDBPreamble }),
 			boolDir("aof-load-truncated", "yes", true, func(c *Config) *bool { return &c.AOFLoadTruncated }),
@@ -282,6 +337,14 @@ func directives() map[string]*directive {
 			"zset-max-ziplist-entries": "zset-max-listpack-entries",
 			"zset-max-ziplist-value":   "zset-max-listpack-value",
 			"list-max-ziplist-size":    "list-max-listpack-size",
+			"slaveof":                  "replicaof",
+			"slave-serve-stale-data":   "replica-serve-stale-data",
+			"slave-read-only":          "replica-read-only",
+			"slave-priority":           "replica-priority",
+			"min-slaves-to-write":      "min-replicas-to-write",
+			"min-slaves-max-lag":       "min-replicas-max-lag",
+			"slave-announce-ip":        "replica-announce-ip",
+			"slave-announce-port":      "replica-announce-port",
 		}
 		// Directives accepted for compatibility; the later parts of the
 		// server (persistence, replication) give them their meaning.
@@ -300,11 +363,7 @@ func directives() map[string]*directive {
 			{"crash-log-enabled", "yes"}, {"crash-memcheck-enabled", "yes"}, {"oom-score-adj", "no"},
 			{"disable-thp", "yes"}, {"enable-protected-configs", "no"}, {"enable-module-command", "no"},
 			{"latency-tracking", "yes"}, {"acllog-max-len", "128"}, {"sanitize-dump-payload", "no"},
-			{"replica-serve-stale-data", "yes"}, {"replica-read-only", "yes"}, {"repl-diskless-sync", "yes"},
-			{"repl-diskless-sync-delay", "5"}, {"repl-diskless-load", "disabled"}, {"repl-ping-replica-period", "10"},
-			{"repl-timeout", "60"}, {"repl-backlog-size", "1048576"}, {"repl-backlog-ttl", "3600"},
-			{"replica-priority", "100"}, {"min-replicas-to-write", "0"}, {"min-replicas-max-lag", "10"},
-			{"masterauth", ""}, {"masteruser", ""}, {"replica-announce-ip", ""}, {"maxmemory-clients", "0"}, {"maxmemory-eviction-tenacity", "10"}, {"replica-announce-port", "0"},
+			{"repl-diskless-load", "disabled"}, {"maxmemory-clients", "0"}, {"maxmemory-eviction-tenacity", "10"},
 			{"repl-disable-tcp-nodelay", "no"}, {"rdb-del-sync-files", "no"}, {"shutdown-timeout", "10"},
 		} {
 			list = append(list, otherDir(o[0], o[1]))

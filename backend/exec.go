@@ -188,6 +188,7 @@ func (s *Server) process(c *Client) {
 		return
 	}
 	s.processCommand(c)
+	c.woff = s.repl.m.Offset
 	if c.async {
 		c.moveToAsync()
 	}
@@ -212,6 +213,20 @@ func (s *Server) processCommand(c *Client) {
 	// need memory over the limit fails at once, as in Redis.
 	if s.cfg.MaxMemory > 0 && (e.meta.Has(command.DenyOOM) || (c.multi != nil && !e.isMulti)) && !s.performEvictions() {
 		s.rejectCall(c, e, msgOOM)
+		return
+	}
+	if s.repl.link != nil && !c.isMaster {
+		if !s.cfg.ReplicaServeStaleData && !s.repl.link.up() && !e.meta.Has(command.Stale) {
+			s.rejectCall(c, e, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+			return
+		}
+		if s.cfg.ReplicaReadOnly && e.meta.Has(command.Write) {
+			s.rejectCall(c, e, "READONLY You can't write against a read only replica.")
+			return
+		}
+	}
+	if e.meta.Has(command.Write) && !c.isMaster && !s.enoughReplicas() {
+		s.rejectCall(c, e, msgNoReplicas)
 		return
 	}
 	if e.meta.Has(command.Write) || e.meta.Name == "ping" {

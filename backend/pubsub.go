@@ -298,7 +298,11 @@ func (c *Client) push(b []byte) {
 		return
 	}
 	c.asyncBuf = append(c.asyncBuf, b...)
-	lim := c.srv.cfg.OutputLimits[classPubSub]
+	class := classPubSub
+	if c.repl != nil {
+		class = classReplica
+	}
+	lim := c.srv.cfg.OutputLimits[class]
 	n := int64(len(c.asyncBuf))
 	over := lim.hard > 0 && n > lim.hard
 	if !over && lim.soft > 0 && n > lim.soft {
@@ -316,6 +320,9 @@ func (c *Client) push(b []byte) {
 		c.conn.Close()
 		return
 	}
+	if c.replHeld {
+		return // the writer starts when the snapshot has been sent
+	}
 	select {
 	case c.asyncWake <- struct{}{}:
 	default:
@@ -329,6 +336,11 @@ func (c *Client) asyncWriter(wake chan struct{}) {
 		// flush of a closing client cannot overtake them.
 		c.wmu.Lock()
 		c.omu.Lock()
+		if c.replHeld {
+			c.omu.Unlock()
+			c.wmu.Unlock()
+			continue
+		}
 		buf, c.asyncBuf = c.asyncBuf, buf[:0]
 		c.omu.Unlock()
 		if len(buf) == 0 {

@@ -49,6 +49,7 @@ type Server struct {
 	prop    propagation  // the write stream (propagate.go)
 	persist persistState // RDB saves and loading (persist.go)
 	aof     aofState     // the append-only file (aof.go)
+	repl    replState    // replication (repl.go, repl_replica.go)
 
 	// dirty counts changes to the dataset since the last save.
 	dirty int64
@@ -97,6 +98,7 @@ func New(cfg *Config) *Server {
 	s.adminSt = newAdminState(s.startTime)
 	s.evict = evictState{readAt: -1}
 	s.initPersist()
+	s.initRepl()
 	s.dbs = make([]*DB, cfg.Databases)
 	for i := range s.dbs {
 		s.dbs[i] = newDB(i)
@@ -247,6 +249,7 @@ func (s *Server) cron() {
 		}
 		s.statsTick()
 		s.persistCron()
+		s.replCron()
 		if s.cfg.Hz != hz {
 			hz = s.cfg.Hz
 			t.Reset(time.Second / time.Duration(hz))
