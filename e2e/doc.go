@@ -8,6 +8,10 @@
 // stop servers with SHUTDOWN and SIGTERM, and kill lagwise in the middle
 // of a BGSAVE.
 //
+// replica_stream_test.go plays master to a redis-server replica and checks
+// package replication's replica side (handshake, offsets, GETACK answers)
+// against what Redis does with the same bytes.
+//
 // Run them from the module root:
 //
 //	go test ./e2e/ -run Differential -v -count=1
