@@ -41,6 +41,8 @@ var serverCommands = []spec{
 	{"replconf", cmdReplconf},
 	{"wait", cmdWait},
 	{"role", cmdRole},
+	{"replicaof", cmdReplicaof},
+	{"slaveof", cmdReplicaof},
 	{"shutdown", cmdShutdown},
 	{"debug", cmdDebug},
 	{"client|id", cmdClientID},

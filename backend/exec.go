@@ -211,7 +211,7 @@ func (s *Server) processCommand(c *Client) {
 	}
 	// Memory is checked before queueing too: a transaction that would
 	// need memory over the limit fails at once, as in Redis.
-	if s.cfg.MaxMemory > 0 && (e.meta.Has(command.DenyOOM) || (c.multi != nil && !e.isMulti)) && !s.performEvictions() {
+	if s.cfg.MaxMemory > 0 && s.repl.link == nil && (e.meta.Has(command.DenyOOM) || (c.multi != nil && !e.isMulti)) && !s.performEvictions() {
 		s.rejectCall(c, e, msgOOM)
 		return
 	}
@@ -229,7 +229,7 @@ func (s *Server) processCommand(c *Client) {
 		s.rejectCall(c, e, msgNoReplicas)
 		return
 	}
-	if e.meta.Has(command.Write) || e.meta.Name == "ping" {
+	if (e.meta.Has(command.Write) || e.meta.Name == "ping") && !c.isMaster {
 		if msg := s.writesDeniedByDiskError(); msg != "" {
 			s.rejectCall(c, e, msg)
 			return

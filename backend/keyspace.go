@@ -8,24 +8,29 @@ package backend
 func (s *Server) lruClock() uint32 { return uint32(s.now/1000) & lruMax }
 
 // isExpired reports whether key has a TTL in the past. Nothing expires
-// while loading.
+// while loading, nor for the master's own commands on a replica.
 func (s *Server) isExpired(db *DB, key string) bool {
 	t := db.expireAt(key)
-	return t >= 0 && t <= s.now && !s.loading
+	return t >= 0 && t <= s.now && !s.loading && !s.applyingMaster
 }
 
 // alreadyExpired reports whether an absolute expiry a command sets is
 // already past, so that the command deletes the key instead (and
 // propagates a DEL), as Redis's checkAlreadyExpired; never while loading,
 // where the stream says what happened.
-func (s *Server) alreadyExpired(at int64) bool { return at <= s.now && !s.loading }
+func (s *Server) alreadyExpired(at int64) bool {
+	return at <= s.now && !s.loading && !s.applyingMaster
+}
 
 // expireIfNeeded deletes key if it is logically expired and reports whether
-// it was expired. (The replica rule, which keeps expired keys until the
-// master's DEL arrives, lives here too once replication drives it.)
+// it was expired. A replica only reports it: keys expire on the master,
+// whose DEL will come down the stream.
 func (s *Server) expireIfNeeded(db *DB, key string) bool {
 	if !s.isExpired(db, key) {
 		return false
+	}
+	if s.repl.link != nil {
+		return true
 	}
 	s.deleteExpired(db, key)
 	return true

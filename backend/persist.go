@@ -70,6 +70,14 @@ func (s *Server) rdbAux(aofBase bool) [][2]string {
 		{"ctime", strconv.FormatInt(time.Now().Unix(), 10)},
 		{"used-mem", strconv.FormatInt(s.usedMemory(), 10)},
 	}
+	// Where this dataset stands in the replication history, so a
+	// restarted server can continue partially (rdbPopulateSaveInfo).
+	if m := s.repl.m; m.Backlog != nil || s.repl.link != nil {
+		aux = append(aux,
+			[2]string{"repl-stream-db", "0"},
+			[2]string{"repl-id", m.ID},
+			[2]string{"repl-offset", strconv.FormatInt(m.Offset, 10)})
+	}
 	ab := "0"
 	if aofBase {
 		ab = "1"
@@ -462,6 +470,7 @@ func (s *Server) loadRDBFile(path string) (int64, error) {
 	}
 	s.installDBs(dbs)
 	s.persist.loadKeys, s.persist.loadExpired = res.keys, res.expired
+	s.restoreReplInfo(res.aux)
 	return res.keys, nil
 }
 

@@ -225,14 +225,28 @@ func (s *Server) startFullSyncIfReady() {
 	}()
 }
 
-// rdbAuxRepl is the aux fields of a snapshot for replicas: the RDB also
-// carries where in the stream it stands.
-func (s *Server) rdbAuxRepl() [][2]string {
+// rdbAuxRepl is the aux fields of a snapshot for replicas (rdbAux adds
+// repl-id and repl-offset, since a backlog exists).
+func (s *Server) rdbAuxRepl() [][2]string { return s.rdbAux(false) }
+
+// restoreReplInfo takes the replication ID and offset a dump was saved at,
+// so that a restarted server (master or replica) continues its history and
+// its replicas, or itself, can resync partially.
+func (s *Server) restoreReplInfo(aux map[string]string) {
+	id := aux["repl-id"]
+	off, err := strconv.ParseInt(aux["repl-offset"], 10, 64)
+	if len(id) != 40 || err != nil || off < 0 {
+		return
+	}
 	m := s.repl.m
-	return append(s.rdbAux(false),
-		[2]string{"repl-stream-db", "0"},
-		[2]string{"repl-id", m.ID},
-		[2]string{"repl-offset", strconv.FormatInt(m.Offset, 10)})
+	m.ID, m.Offset = id, off
+	m.Backlog = replication.NewBacklog(m.BacklogSize, off)
+	m.ResetSelect()
+	if s.repl.link == nil && !s.repl.sinkOn {
+		s.addSink(masterSink{s})
+		s.repl.sinkOn = true
+	}
+	s.logf("Restored the replication ID %s and offset %d from the dump", id, off)
 }
 
 // fanout writes a snapshot to several replicas; one that fails is dropped
@@ -392,9 +406,8 @@ func cmdReplconf(c *Client) {
 			}
 			return
 		case "getack":
-			if link := s.repl.link; link != nil && c == link.client {
-				link.ackNow()
-			}
+			// Answered by the replica's stream reader, where the offset
+			// is known exactly; from anyone else it gets no reply.
 			return
 		case "rdb-only", "rdb-filter-only":
 		default:

@@ -58,6 +58,9 @@ type Server struct {
 	// the keys that did, as Redis's keyIsExpired and checkAlreadyExpired
 	// rule while loading.
 	loading bool
+	// applyingMaster is set while a replica runs a command of its master's
+	// stream: keys do not expire under it, as in Redis.
+	applyingMaster bool
 	// readyKeys lists keys that got data while clients were blocked on them.
 	readyKeys []readyKey
 
@@ -244,7 +247,7 @@ func (s *Server) cron() {
 		}
 		s.mu.Lock()
 		s.now = time.Now().UnixMilli()
-		if s.activeExpireEnabled() && !s.loading {
+		if s.activeExpireEnabled() && !s.loading && s.repl.link == nil {
 			s.activeExpireCycle()
 		}
 		s.statsTick()

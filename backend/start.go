@@ -2,6 +2,8 @@ package backend
 
 import (
 	"os"
+	"strconv"
+	"strings"
 	"runtime"
 	"runtime/debug"
 )
@@ -36,6 +38,12 @@ func Start(cfg *Config, configFile string) (*Server, error) {
 	}
 	if err := s.Listen(); err != nil {
 		return nil, err
+	}
+	if f := strings.Fields(cfg.ReplicaOf); len(f) == 2 {
+		port, _ := strconv.Atoi(f[1])
+		s.mu.Lock()
+		s.startReplication(f[0], port)
+		s.unlock()
 	}
 	s.logf("Ready to accept connections on %s", s.Addr())
 	return s, nil
