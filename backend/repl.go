@@ -24,8 +24,8 @@ import (
 // replState is the server's replication state, guarded by the executor
 // lock.
 type replState struct {
-	m       *replication.Master
-	sinkOn  bool      // the write stream feeds m (a backlog exists)
+	m        *replication.Master
+	sinkOn   bool      // the write stream feeds m (a backlog exists)
 	lastPing time.Time // the last ping fed to the replicas
 	lastNL   time.Time // the last newline sent to replicas waiting for a snapshot
 	waitFrom time.Time // when the first replica now waiting for a snapshot arrived

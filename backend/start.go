@@ -2,10 +2,10 @@ package backend
 
 import (
 	"os"
-	"strconv"
-	"strings"
 	"runtime"
 	"runtime/debug"
+	"strconv"
+	"strings"
 )
 
 // Start prepares a server from a loaded config: it moves to dir, opens the
