@@ -109,7 +109,7 @@ func (s *Server) loadAOFAtStart() error {
 	s.loading = true // replaying: nothing expires meanwhile, as in Redis
 	defer func() { s.loading = false }()
 	res, err := aof.Load(cfg, func(r io.Reader) (int64, error) {
-		dbs, lr, err := s.loadRDB(r, loadOptions{keepExpired: true})
+		dbs, lr, err := s.loadRDB(r, s.loadOptionsFor(loadOptions{keepExpired: true}))
 		if err != nil {
 			return 0, err
 		}

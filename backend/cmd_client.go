@@ -33,6 +33,9 @@ func clientTypeByName(name []byte) int {
 }
 
 func (c *Client) clientType() int {
+	if c.repl != nil {
+		return clientTypeReplica
+	}
 	if len(c.subs) > 0 || len(c.psubs) > 0 {
 		return clientTypePubSub
 	}
@@ -296,6 +299,14 @@ func cmdClientKill(c *Client) {
 		}
 	}
 	killed := 0
+	if typ == clientTypeMaster && addr == nil && laddr == nil && id == 0 {
+		// The link to this server's master is not a client of the
+		// table: closing its connection makes the replica reconnect.
+		if l := s.repl.link; l != nil && l.conn != nil && (l.state == linkConnected || l.state == linkSync) {
+			l.conn.Close()
+			killed++
+		}
+	}
 	for _, cl := range s.sortedClients() {
 		if addr != nil && cl.addr != *addr ||
 			laddr != nil && cl.laddr != *laddr ||

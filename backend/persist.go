@@ -461,7 +461,7 @@ func (s *Server) loadRDBFile(path string) (int64, error) {
 	s.loading = true
 	defer func() { s.loading = false }()
 	defer loadingGC()()
-	dbs, res, err := s.loadRDB(bufio.NewReaderSize(f, 256<<10), loadOptions{now: time.Now().UnixMilli()})
+	dbs, res, err := s.loadRDB(bufio.NewReaderSize(f, 256<<10), s.loadOptionsFor(loadOptions{now: time.Now().UnixMilli()}))
 	if err != nil {
 		if !s.cfg.RDBLoadPartial {
 			return 0, fmt.Errorf("Bad file format reading %s: %v. The server refuses to start with partial data: repair or remove the file, or set rdb-load-partial yes to load the %d keys before the damage", path, err, res.keys)

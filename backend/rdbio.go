@@ -59,6 +59,23 @@ type loadOptions struct {
 	// does.
 	keepExpired bool
 	now         int64 // unix ms, for keepExpired == false
+
+	// What the load needs of the server, taken under the executor lock by
+	// loadOptionsFor, so a load can run without it (a replica's full
+	// sync): the encodings' limits and the access clock of new values.
+	hashEntries, hashValue, intsetEntries, zsetEntries, zsetValue int
+	clock                                                          uint32
+}
+
+// loadOptionsFor fills the server-dependent fields of o; the caller holds
+// the executor lock.
+func (s *Server) loadOptionsFor(o loadOptions) loadOptions {
+	cfg := s.cfg
+	o.hashEntries, o.hashValue = cfg.HashMaxListpackEntr, cfg.HashMaxListpackValue
+	o.intsetEntries = cfg.SetMaxIntsetEntries
+	o.zsetEntries, o.zsetValue = cfg.ZSetMaxListpackEntr, cfg.ZSetMaxListpackValue
+	o.clock = s.newObjClock()
+	return o
 }
 
 // loadResult is what a load learned besides the keys.
@@ -81,7 +98,7 @@ func (e *errLoad) Unwrap() error { return e.err }
 // in only when the whole file loaded, so a bad file changes nothing. On a
 // decoding error it also returns the keys decoded before it.
 func (s *Server) loadRDB(r io.Reader, opts loadOptions) ([]*DB, loadResult, error) {
-	dbs := make([]*DB, len(s.dbs))
+	dbs := make([]*DB, s.cfg.Databases)
 	for i := range dbs {
 		dbs[i] = newDB(i)
 	}
@@ -119,13 +136,13 @@ func (s *Server) loadRDB(r io.Reader, opts loadOptions) ([]*DB, loadResult, erro
 				res.expired++
 				continue
 			}
-			o, ok := s.objFromRDB(&e)
+			o, ok := objFromRDB(&e, &opts)
 			if !ok {
 				continue // an empty collection: Redis skips it too
 			}
 			db := dbs[e.DB]
 			key := owned(e.Key)
-			if !db.dict.Set(key, o.withLRU(s.newObjClock())) {
+			if !db.dict.Set(key, o.withLRU(opts.clock)) {
 				return dbs, res, fmt.Errorf("Duplicated key '%s' found in DB %d", e.Key, e.DB)
 			}
 			if e.Expire != -1 {
@@ -139,8 +156,7 @@ func (s *Server) loadRDB(r io.Reader, opts loadOptions) ([]*DB, loadResult, erro
 // objFromRDB builds a value in the encoding Redis gives a value loaded
 // whole under the current config. It reports false for an empty
 // collection.
-func (s *Server) objFromRDB(k *rdb.Key) (Obj, bool) {
-	cfg := s.cfg
+func objFromRDB(k *rdb.Key, o *loadOptions) (Obj, bool) {
 	switch k.Type {
 	case rdb.TypeString:
 		return StrObj(owned(k.String)), true
@@ -159,7 +175,7 @@ func (s *Server) objFromRDB(k *rdb.Key) (Obj, bool) {
 		}
 		set := newSetFor(owned(k.Set[0]))
 		for _, m := range k.Set {
-			set.addOwned(owned(m), cfg.SetMaxIntsetEntries)
+			set.addOwned(owned(m), o.intsetEntries)
 		}
 		return setObj(set), true
 	case rdb.TypeHash:
@@ -168,7 +184,7 @@ func (s *Server) objFromRDB(k *rdb.Key) (Obj, bool) {
 		}
 		h := newHash()
 		for _, fv := range k.Hash {
-			h.Set(owned(fv[0]), owned(fv[1]), cfg.HashMaxListpackEntr, cfg.HashMaxListpackValue)
+			h.Set(owned(fv[0]), owned(fv[1]), o.hashEntries, o.hashValue)
 		}
 		return hashObj(h), true
 	case rdb.TypeZSet:
@@ -179,7 +195,7 @@ func (s *Server) objFromRDB(k *rdb.Key) (Obj, bool) {
 		for _, m := range k.ZSet {
 			z.Put(owned(m.Member), m.Score)
 		}
-		z.FitEncoding(cfg.ZSetMaxListpackEntr, cfg.ZSetMaxListpackValue)
+		z.FitEncoding(o.zsetEntries, o.zsetValue)
 		return zsetObj(z), true
 	}
 	return Obj{}, false

@@ -308,6 +308,7 @@ func (l *replicaLink) fullSync(conn net.Conn, br *bufio.Reader, reply replicatio
 	l.state = linkSync
 	l.syncStart = time.Now()
 	s.logf("Full resync from master: %s:%d", reply.ReplID, reply.Offset)
+	opts := s.loadOptionsFor(loadOptions{keepExpired: true})
 	s.unlock()
 	conn.SetDeadline(time.Now().Add(timeout))
 	t, err := replication.ReadTransferHeader(br)
@@ -315,7 +316,7 @@ func (l *replicaLink) fullSync(conn net.Conn, br *bufio.Reader, reply replicatio
 		return err
 	}
 	body := &deadlineReader{r: t.Body(br), conn: conn, timeout: timeout}
-	dbs, res, err := s.loadRDB(body, loadOptions{keepExpired: true})
+	dbs, res, err := s.loadRDB(body, opts)
 	if err == nil {
 		// The RDB ends before the transfer does (the EOF mark): read to
 		// the end, so the stream starts at its first byte.

@@ -1,0 +1,105 @@
+package backend
+
+import (
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startReplicaOf starts an in-process server replicating master.
+func startReplicaOf(t *testing.T, master *Server, mutate func(*Config)) *Server {
+	t.Helper()
+	r := startTestServer(t, func(c *Config) {
+		c.ReplDisklessSyncDelay = 0
+		c.ReplAckInterval = 50
+		if mutate != nil {
+			mutate(c)
+		}
+	})
+	host, port, _ := net.SplitHostPort(master.Addr().String())
+	p, _ := strconv.Atoi(port)
+	r.mu.Lock()
+	r.startReplication(host, p)
+	r.unlock()
+	return r
+}
+
+func infoValue(t *testing.T, c *testConn, field string) string {
+	t.Helper()
+	info := c.cmd("info everything")
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// waitConverged waits until every replica has the master's offset and
+// digest.
+func waitConverged(t *testing.T, master *testConn, replicas ...*testConn) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		want := infoValue(t, master, "master_repl_offset")
+		d := digestOf(t, master)
+		ok := true
+		for _, r := range replicas {
+			if infoValue(t, r, "master_link_status") != "up" || infoValue(t, r, "slave_repl_offset") != want || digestOf(t, r) != d {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, r := range replicas {
+				t.Logf("replica: link %s offset %s digest %s", infoValue(t, r, "master_link_status"), infoValue(t, r, "slave_repl_offset"), digestOf(t, r))
+			}
+			t.Fatalf("replicas did not converge on offset %s digest %s", want, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestReplicationInProcess: a master and a chained pair of replicas, in
+// one process under the race detector: full sync, the stream with every
+// family of writes, link kills answered by partial resyncs, and a
+// promotion that keeps the history (PSYNC2).
+func TestReplicationInProcess(t *testing.T) {
+	m := startTestServer(t, func(c *Config) { c.ReplDisklessSyncDelay = 0 })
+	mc := dialServer(t, m)
+	mc.pipeline(randomDataset(rand.New(rand.NewPCG(1, 1)), 2000))
+	r1 := startReplicaOf(t, m, nil)
+	r2 := startReplicaOf(t, r1, nil)
+	c1, c2 := dialServer(t, r1), dialServer(t, r2)
+	waitConverged(t, mc, c1)
+	waitConverged(t, mc, c2)
+
+	mc.pipelineReplies(aofWorkload(rand.New(rand.NewPCG(2, 2))), false)
+	waitConverged(t, mc, c1, c2)
+	c1.expect("set x 1", "-READONLY You can't write against a read only replica.\r\n")
+
+	// Kill the links: both replicas come back with partial resyncs.
+	c1.expect("client kill type master", ":1\r\n")
+	c2.expect("client kill type master", ":1\r\n")
+	mc.pipelineReplies(aofWorkload(rand.New(rand.NewPCG(3, 3))), false)
+	waitConverged(t, mc, c1, c2)
+	if v := infoValue(t, mc, "sync_full"); v != "1" {
+		t.Errorf("master sync_full %s, want 1", v)
+	}
+	if v := infoValue(t, mc, "sync_partial_ok"); v != "1" {
+		t.Errorf("master sync_partial_ok %s, want 1", v)
+	}
+
+	// Promote r1; r2 keeps following it, partially.
+	c1.expect("replicaof no one", "+OK\r\n")
+	c1.expect("set promoted 1", "+OK\r\n")
+	waitConverged(t, c1, c2)
+	if v := infoValue(t, c1, "sync_full"); v != "1" {
+		t.Errorf("r1 sync_full %s after the promotion, want 1 (its first sync of r2 only)", v)
+	}
+}
