@@ -64,7 +64,7 @@ type loadOptions struct {
 	// loadOptionsFor, so a load can run without it (a replica's full
 	// sync): the encodings' limits and the access clock of new values.
 	hashEntries, hashValue, intsetEntries, zsetEntries, zsetValue int
-	clock                                                          uint32
+	clock                                                         uint32
 }
 
 // loadOptionsFor fills the server-dependent fields of o; the caller holds
