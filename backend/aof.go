@@ -272,41 +272,8 @@ func (s *Server) startAOFRewrite() error {
 // The stream was switched to a new incr file just before, under the same
 // lock hold, so the base and that file together hold every write once.
 func (s *Server) runAOFRewrite(w io.Writer) {
-	sn := s.beginSnapshot(s.rdbAux(true))
-	s.persist.snapKind = childAOF
-	s.persist.snapDone = make(chan struct{})
-	s.aof.rewriteStart = time.Now()
-	done := s.persist.snapDone
 	f := s.aof.f
-	s.logf("Background append only file rewriting started")
-	go func() {
-		defer close(done)
-		err := s.writeAOFBase(sn, w, true)
-		s.mu.Lock()
-		defer s.unlock()
-		s.endSnapshot(sn)
-		s.persist.snapKind = childNone
-		s.aof.lastCow = sn.maxHeld
-		if s.aof.f != f || sn.aborted {
-			return // appendonly was turned off meanwhile, or shutdown
-		}
-		s.aof.lastRewriteSecs = int64(time.Since(s.aof.rewriteStart).Seconds())
-		if err == nil {
-			err = f.FinishRewrite()
-		} else {
-			f.AbortRewrite()
-		}
-		if err != nil {
-			s.logf("Background AOF rewrite failed: %v", err)
-			s.aof.lastRewriteOK = false
-			s.aof.failures++
-			return
-		}
-		s.aof.waitRewrite = false
-		s.aof.lastRewriteOK = true
-		s.aof.failures = 0
-		s.logf("Background AOF rewrite finished successfully")
-	}()
+	s.runRewrite(w, f.FinishRewrite, f.AbortRewrite, func() {}, func() bool { return s.aof.f == f })
 }
 
 // startBaseRewrite is BGREWRITEAOF with appendonly off: a snapshot
@@ -319,6 +286,16 @@ func (s *Server) startBaseRewrite() error {
 		s.aof.failures++
 		return err
 	}
+	s.aof.offRewrites++
+	s.runRewrite(w, b.Finish, b.Abort, b.Abort, func() bool { return true })
+	return nil
+}
+
+// runRewrite cuts a snapshot and writes it to w as an AOF base from a
+// goroutine, then, under the lock, calls finish (or abort if writing
+// failed). If the job was stopped, or current says the AOF it was for is
+// gone, it calls dropped instead.
+func (s *Server) runRewrite(w io.Writer, finish func() error, abort, dropped func(), current func() bool) {
 	sn := s.beginSnapshot(s.rdbAux(true))
 	s.persist.snapKind = childAOF
 	s.persist.snapDone = make(chan struct{})
@@ -333,26 +310,27 @@ func (s *Server) startBaseRewrite() error {
 		s.endSnapshot(sn)
 		s.persist.snapKind = childNone
 		s.aof.lastCow = sn.maxHeld
-		if err != nil || sn.aborted {
-			b.Abort()
-		} else {
-			err = b.Finish()
-		}
-		if sn.aborted {
+		if sn.aborted || !current() {
+			dropped() // stopped by shutdown, or appendonly turned off meanwhile
 			return
 		}
 		s.aof.lastRewriteSecs = int64(time.Since(s.aof.rewriteStart).Seconds())
-		s.aof.offRewrites++
+		if err == nil {
+			err = finish()
+		} else {
+			abort()
+		}
 		if err != nil {
 			s.logf("Background AOF rewrite failed: %v", err)
 			s.aof.lastRewriteOK = false
 			s.aof.failures++
 			return
 		}
+		s.aof.waitRewrite = false
 		s.aof.lastRewriteOK = true
 		s.aof.failures = 0
+		s.logf("Background AOF rewrite finished successfully")
 	}()
-	return nil
 }
 
 // startAppendOnly turns the AOF on at run time (CONFIG SET appendonly

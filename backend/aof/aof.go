@@ -274,18 +274,10 @@ func Open(cfg Config, writeBase func(w io.Writer) error) (*AOF, error) {
 // temp incr file, renamed, in the manifest. After AbortRewrite the AOF
 // waits, dropping appends, until StartRewrite is called again.
 func Create(cfg Config) (*AOF, io.Writer, error) {
-	a := newAOF(cfg)
-	if err := a.fs.MkdirAll(a.dir, 0o755); err != nil {
-		return nil, nil, a.fail(err, "Can't open or create append-only dir %s: %s", a.dir, Strerror(err))
-	}
-	m, err := readManifest(a.fs, a.dir, a.cfg.FileName)
+	a, err := openDir(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	if m == nil {
-		m = &Manifest{}
-	}
-	a.man = m
 	a.waiting = true
 	w, err := a.StartRewrite()
 	if err != nil {
@@ -293,6 +285,24 @@ func Create(cfg Config) (*AOF, io.Writer, error) {
 	}
 	a.startSyncer()
 	return a, w, nil
+}
+
+// openDir makes the AOF directory if needed and reads its manifest, if
+// any, into a new AOF.
+func openDir(cfg Config) (*AOF, error) {
+	a := newAOF(cfg)
+	if err := a.fs.MkdirAll(a.dir, 0o755); err != nil {
+		return nil, a.fail(err, "Can't open or create append-only dir %s: %s", a.dir, Strerror(err))
+	}
+	m, err := readManifest(a.fs, a.dir, a.cfg.FileName)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		m = &Manifest{}
+	}
+	a.man = m
+	return a, nil
 }
 
 // writeStartBase writes the base file at server start the way

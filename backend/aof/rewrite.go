@@ -115,16 +115,8 @@ func (a *AOF) FinishRewrite() error {
 	}
 	a.rw = nil
 	a.setRewriting(false)
-	err := rw.bw.Flush()
-	if err == nil {
-		err = rw.f.Sync()
-	}
-	if cerr := rw.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		a.fs.Remove(rw.path)
-		return a.rewriteFailed(a.fail(err, "Write error writing append only file on disk: %s", Strerror(err)))
+	if err := a.closeTemp(rw); err != nil {
+		return a.rewriteFailed(err)
 	}
 	a.cfg.logf("Background AOF rewrite terminated with success")
 	m := a.man.clone()
@@ -221,18 +213,10 @@ type BaseRewrite struct {
 // StartBaseRewrite opens the temp file of an AOF-off rewrite; the caller
 // writes the snapshot to the returned writer, then calls Finish or Abort.
 func StartBaseRewrite(cfg Config) (*BaseRewrite, io.Writer, error) {
-	a := newAOF(cfg)
-	if err := a.fs.MkdirAll(a.dir, 0o755); err != nil {
-		return nil, nil, a.fail(err, "Can't open or create append-only dir %s: %s", a.dir, Strerror(err))
-	}
-	m, err := readManifest(a.fs, a.dir, a.cfg.FileName)
+	a, err := openDir(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	if m == nil {
-		m = &Manifest{}
-	}
-	a.man = m
 	tmp := filepath.Join(a.cfg.Dir, TempRewriteName(os.Getpid()))
 	tf, err := a.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -246,16 +230,8 @@ func StartBaseRewrite(cfg Config) (*BaseRewrite, io.Writer, error) {
 // persists a manifest listing it alone; the files it replaces are deleted.
 func (b *BaseRewrite) Finish() error {
 	a, rw := b.a, b.rw
-	err := rw.bw.Flush()
-	if err == nil {
-		err = rw.f.Sync()
-	}
-	if cerr := rw.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		a.fs.Remove(rw.path)
-		return a.fail(err, "Write error writing append only file on disk: %s", Strerror(err))
+	if err := a.closeTemp(rw); err != nil {
+		return err
 	}
 	m := a.man.clone()
 	base := m.newBase(a.cfg.FileName, a.cfg.RDBPreamble)
@@ -274,7 +250,6 @@ func (b *BaseRewrite) Finish() error {
 	}
 	a.man = m
 	a.delHistory()
-	a.cfg.logf("Background AOF rewrite finished successfully")
 	return nil
 }
 
@@ -282,4 +257,21 @@ func (b *BaseRewrite) Finish() error {
 func (b *BaseRewrite) Abort() {
 	b.rw.f.Close()
 	b.a.fs.Remove(b.rw.path)
+}
+
+// closeTemp flushes, fsyncs and closes a rewrite's temp base file; on
+// failure the file is removed.
+func (a *AOF) closeTemp(rw *rewrite) error {
+	err := rw.bw.Flush()
+	if err == nil {
+		err = rw.f.Sync()
+	}
+	if cerr := rw.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		a.fs.Remove(rw.path)
+		return a.fail(err, "Write error writing append only file on disk: %s", Strerror(err))
+	}
+	return nil
 }
