@@ -67,7 +67,10 @@ func (s *Server) ensureBacklog() {
 // replicaSender queues stream bytes in a replica client's output buffer.
 type replicaSender struct{ c *Client }
 
-func (r replicaSender) Send(p []byte) { r.c.push(p) }
+func (r replicaSender) Send(p []byte) {
+	r.c.srv.stats.netReplOutput.Add(int64(len(p)))
+	r.c.push(p)
+}
 
 // ---------------------------------------------------------------- PSYNC
 
@@ -263,7 +266,9 @@ func (f *fanout) Write(p []byte) (int, error) {
 			continue
 		}
 		c.conn.SetWriteDeadline(time.Now().Add(f.timeout))
-		if _, err := c.conn.Write(p); err != nil {
+		n, err := c.conn.Write(p)
+		c.srv.stats.netReplOutput.Add(int64(n))
+		if err != nil {
 			c.replFailed = true
 			continue
 		}
@@ -341,7 +346,9 @@ func sendFromDisk(sn *snapshot, targets []*Client, path string, timeout time.Dur
 func (c *Client) writeDirect(b []byte) {
 	c.wmu.Lock()
 	c.conn.SetWriteDeadline(time.Now().Add(time.Duration(c.srv.cfg.ReplTimeout) * time.Second))
-	if _, err := c.conn.Write(b); err != nil {
+	n, err := c.conn.Write(b)
+	c.srv.stats.netReplOutput.Add(int64(n))
+	if err != nil {
 		c.replFailed = true
 	}
 	c.conn.SetWriteDeadline(time.Time{})

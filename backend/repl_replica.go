@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lagwise/lagwise/backend/resp"
@@ -218,7 +219,7 @@ func (l *replicaLink) session() error {
 	}
 	l.conn = conn
 	s.unlock()
-	br := bufio.NewReaderSize(conn, 64<<10)
+	br := bufio.NewReaderSize(countingConn{conn, &s.stats.netReplInput}, 64<<10)
 	conn.SetDeadline(time.Now().Add(timeout))
 	for _, cmd := range replication.HandshakeCommands(cfg) {
 		if _, err := conn.Write(encodeArgs(cmd)); err != nil {
@@ -518,4 +519,16 @@ func (l *replicaLink) role(c *Client) {
 		off = -1
 	}
 	c.integer(off)
+}
+
+// countingConn counts the bytes read from the master.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }

@@ -83,6 +83,8 @@ type stats struct {
 	keyspaceMisses      int64
 	netInput            atomic.Int64
 	netOutput           atomic.Int64
+	netReplInput        atomic.Int64 // bytes read from this server's master
+	netReplOutput       atomic.Int64 // bytes sent to replicas: snapshots and stream
 	totalErrorReplies   int64
 	errorCounts         map[string]int64
 }
