@@ -161,6 +161,7 @@ func (l *replicaLink) run() {
 		err := l.session()
 		s.mu.Lock()
 		stopped := l.stopped
+		wasUp := l.state == linkConnected
 		if l.state == linkConnected || l.state == linkSync {
 			s.logf("Connection with master lost.")
 		}
@@ -174,6 +175,12 @@ func (l *replicaLink) run() {
 		}
 		if err != nil {
 			s.logf("MASTER <-> REPLICA sync: %v", err)
+		}
+		if wasUp {
+			// A link that was streaming reconnects at once, as Redis 7.0
+			// does, before the backlog it needs is overwritten; failed
+			// attempts then retry every second.
+			continue
 		}
 		select {
 		case <-l.stop:
@@ -393,18 +400,36 @@ func (l *replicaLink) stream(conn net.Conn, br *bufio.Reader, off int64, timeout
 		}
 		s.mu.Lock()
 		l.lastIO = time.Now()
-		l.readOff = sr.ReadOffset()
-		if replication.IsGetAck(cmd.Argv) {
-			l.sendAckAt(cmd.Before)
-		} else {
-			l.apply(cmd.Argv)
+		// Apply this command and every complete one already buffered under
+		// one hold of the lock, as a client's pipeline is.
+		for n := 0; ; n++ {
+			if replication.IsGetAck(cmd.Argv) {
+				l.sendAckAt(cmd.Before)
+			} else {
+				l.apply(cmd.Argv)
+			}
+			// The processed bytes go to this server's backlog and
+			// replicas unchanged (a whole MULTI block at its EXEC).
+			s.repl.m.FeedRaw(cmd.Applied)
+			var ok bool
+			if n == maxApplyBatch {
+				break
+			}
+			if cmd, ok, err = sr.TryNext(); err != nil || !ok {
+				break
+			}
 		}
-		// The processed bytes go to this server's backlog and replicas
-		// unchanged (a whole MULTI block at its EXEC).
-		s.repl.m.FeedRaw(cmd.Applied)
+		l.readOff = sr.ReadOffset()
 		s.unlock()
+		if err != nil {
+			return err
+		}
 	}
 }
+
+// maxApplyBatch bounds how many of the master's commands run under one hold
+// of the executor lock, so clients are not held up behind a long stream.
+const maxApplyBatch = 1024
 
 // apply runs one of the master's commands. The caller holds the lock.
 func (l *replicaLink) apply(argv [][]byte) {

@@ -140,6 +140,24 @@ func (s *StreamReader) Next() (Command, error) {
 	}
 }
 
+// TryNext is Next without reading from src: it returns the next command
+// if one is already complete in the buffer (ok), so a caller can apply a
+// run of commands under one lock without waiting for the network.
+func (s *StreamReader) TryNext() (cmd Command, ok bool, err error) {
+	if s.protoError != nil {
+		return Command{}, false, s.protoError
+	}
+	if s.end-s.pos < max(s.need, 1) {
+		return Command{}, false, nil
+	}
+	cmd, ok, err = s.parse()
+	if err != nil {
+		s.protoError = err
+		return Command{}, false, err
+	}
+	return cmd, ok, nil
+}
+
 // parse returns the next command in buf[pos:end], if complete, skipping
 // keep-alives and empty requests.
 func (s *StreamReader) parse() (Command, bool, error) {

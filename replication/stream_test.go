@@ -386,3 +386,20 @@ func BenchmarkStreamReader(b *testing.B) {
 		}
 	}
 }
+
+// TryNext returns the commands already buffered and never reads.
+func TestStreamReaderTryNext(t *testing.T) {
+	stream := "*1\r\n$4\r\nping\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$3\r\nGET"
+	sr := NewStreamReader(strings.NewReader(stream), 100)
+	cmd, err := sr.Next()
+	if err != nil || string(cmd.Argv[0]) != "ping" || cmd.Offset != 114 {
+		t.Fatalf("Next: %q %d %v", cmd.Argv, cmd.Offset, err)
+	}
+	cmd, ok, err := sr.TryNext()
+	if err != nil || !ok || string(cmd.Argv[0]) != "SET" || cmd.Offset != 114+27 {
+		t.Fatalf("TryNext: %q %d %v %v", cmd.Argv, cmd.Offset, ok, err)
+	}
+	if _, ok, err := sr.TryNext(); ok || err != nil {
+		t.Fatalf("TryNext returned a cut command (ok %v, err %v)", ok, err)
+	}
+}
