@@ -17,18 +17,21 @@
 #   2. Lag under load: `redis-benchmark -t set -P 16 -c CLIENTS -d DATA_SIZE
 #      -r KEYS -n BENCH_REPL_WRITES` runs against the master; for
 #      BENCH_REPL_LAG_SECS s, every BENCH_REPL_LAG_POLL s, INFO replication is
-#      sent to the master and to the replica back to back. Byte lag is
-#      master_repl_offset - slave_repl_offset; time lag is the sample's time
-#      minus the time the master's offset reached the replica's (from the
-#      master's samples, interpolated linearly between two). Then the load is
-#      stopped and the time until the replica reaches the master is taken.
+#      sent to the master, and to the replica as soon as the master has
+#      answered (sent to both at once, the master, busy with the load, may
+#      answer many milliseconds after the replica, which inflates the lag
+#      seen). Byte lag is master_repl_offset - slave_repl_offset; time lag is
+#      the sample's time minus the time the master's offset reached the
+#      replica's (from the master's samples, interpolated linearly between
+#      two). Then the load is stopped and the time until the replica reaches
+#      the master is taken.
 #   3. Partial resync: with the load running again, CLIENT KILL TYPE master on
 #      the replica, the load stopped right after; time from the kill until the
 #      replica's slave_repl_offset equals the master's master_repl_offset (and
 #      the link is up), the bytes it took (master offset then minus the
-#      replica's offset once the link is down; the master's "Sending N bytes of
-#      backlog" log line; total_net_repl_output_bytes from INFO stats where it
-#      moves), and INFO stats sync_partial_ok +1, sync_full +0 on the master.
+#      replica's offset at the cut, and the master's "Sending N bytes of
+#      backlog" log line), and INFO stats sync_partial_ok +1, sync_full +0 on
+#      the master.
 #      If CLIENT KILL TYPE master kills nothing, the replica's connection is
 #      killed on the master (CLIENT KILL ID) instead, and the report says so.
 #
@@ -324,7 +327,6 @@ write_report() {
 			row psync_stop_ms 'partial resync: kill to load stopped (ms)' %.1f 1
 			row psync_backlog_bytes 'partial resync: master offset - replica offset at the kill (KiB)' %.1f 1024
 			row psync_log_bytes 'partial resync: master log "Sending N bytes of backlog" (KiB)' %.1f 1024
-			row psync_net_repl_bytes 'partial resync: INFO total_net_repl_output_bytes delta (KiB)' %.1f 1024
 			printf '%s\t%s\t%s\t\t%s\n' 'sync_partial_ok / sync_full added, all rounds' \
 				"+$(sum redis psync_partial_ok_delta) / +$(sum redis psync_full_delta)" \
 				"+$(sum lagwise psync_partial_ok_delta) / +$(sum lagwise psync_full_delta)" "want +$ROUNDS / +0"
@@ -333,20 +335,26 @@ write_report() {
 		echo "- Full resync: from just before REPLICAOF is sent to the first poll (INFO replication and DBSIZE, pipelined," \
 			"every ${POLL}s) that shows master_link_status:up and the master's DBSIZE. Redis's replica loads the RDB" \
 			"from disk (its default repl-diskless-load disabled)."
-		echo "- Lag: INFO replication sent to the master and then the replica on two open connections every ${LAG_POLL}s for" \
-			"${LAG_SECS}s of load ($(col redis lag_samples) / $(col lagwise lag_samples) samples, one every" \
+		echo "- Lag: every ${LAG_POLL}s for ${LAG_SECS}s of load, INFO replication to the master, and to the replica as soon as" \
+			"the master has answered (two open connections; the busy master may take milliseconds to answer, so the" \
+			"replica's offset is never older than the master's) ($(col redis lag_samples) / $(col lagwise lag_samples) samples, one every" \
 			"$(fmt %.1f "$(col redis lag_interval_ms)") / $(fmt %.1f "$(col lagwise lag_interval_ms)") ms, redis / lagwise)." \
-			"Byte lag = master_repl_offset - slave_repl_offset (0 if the replica, asked a moment later, is ahead);" \
-			"time lag = sample time - when the master's sampled offset reached the replica's, interpolated between" \
-			"samples. p50/p99/max are per round, then the median over the rounds. lagwise's replica ACKs every" \
+			"Byte lag = master_repl_offset - slave_repl_offset (0 if the replica is ahead);" \
+			"time lag = sample time (the master's answer) - when the master's sampled offset reached the replica's," \
+			"interpolated between samples. p50/p99/max are per round, then the median over the rounds. lagwise's replica ACKs every" \
 			"repl-ack-interval (default 1000 ms), which does not enter here: slave_repl_offset is the replica's own."
 		echo "- Partial resync: load running for ${WARMUP}s, then the kill, then the load stopped (SIGTERM to redis-benchmark)." \
 			"\"Master offset - replica offset\" is the master's master_repl_offset once the replica matched it, minus" \
-			"the replica's slave_repl_offset at the first poll that showed the link down. How the link was cut:" \
+			"the replica's slave_repl_offset in the INFO pipelined right behind the kill (or, for a kill on the master's side," \
+			"at the first poll that showed the link down). How the link was cut:" \
 			"redis $(methods redis); lagwise $(methods lagwise) (type-master: CLIENT KILL TYPE master on the replica;" \
 			"master-side-id: CLIENT KILL ID of the replica's connection on the master, used when the former kills nothing)."
-		if [[ $(col lagwise psync_net_repl_bytes) == n/a && $(col lagwise psync_secs) != n/a ]]; then
-			echo "- lagwise's INFO stats total_net_repl_output_bytes did not move (it reports 0), so that row has no lagwise figure."
+		local rnet lnet
+		rnet=$(got end redis net_repl_output_bytes)
+		lnet=$(got end lagwise net_repl_output_bytes)
+		if [[ $lnet == 0 && $rnet != 0 ]]; then
+			echo "- The bytes a partial resync took come from the offsets and the master's log: lagwise's INFO stats" \
+				"total_net_repl_output_bytes reads 0 after the whole run (Redis's: $(mib "$rnet" 1048576) MiB)."
 		fi
 		if [[ $(awk -F'\t' '$2 == "lagwise" && $3 == "psync_method" && $4 == "master-side-id"' "$raw") ]]; then
 			echo "- CLIENT KILL TYPE master on the lagwise replica answered $(awk -F'\t' '$2 == "lagwise" && $3 == "psync_kill_reply" { print $4; exit }' "$raw")" \
@@ -372,6 +380,7 @@ write_report() {
 		{
 			printf 'round\tserver\tfull s\tlag KiB p50/p99/max\tlag ms p50/p99/max\tSET/s\tdrain ms\tpsync ms\tpsync KiB\tkill\n'
 			awk -F'\t' '
+				$1 == "end" { next }
 				{ v[$1 "\t" $2, $3] = $4; if (!(($1 "\t" $2) in seen)) { seen[$1 "\t" $2] = 1; order[++n] = $1 "\t" $2 } }
 				function g(k, m, f, d) { return ((k, m) in v) && v[k, m] != "n/a" ? sprintf(f, v[k, m] / d) : "n/a" }
 				END {
@@ -420,6 +429,9 @@ if ((DISK)); then
 	done
 fi
 
+for side in redis lagwise; do
+	record end "$side" net_repl_output_bytes "$(info_field "$(side_port "$side")" stats total_net_repl_output_bytes)"
+done
 stop_servers
 write_report
 mkdir -p -- "$(dirname -- "$RESULTS_FILE")"

@@ -2,7 +2,7 @@
 """Timing probe for bench/repl.sh: talks RESP to a master and its replica on
 127.0.0.1 over long-lived connections, so that polls every 10-20 ms cost no
 process start and the two servers are asked as close together in time as a
-client can.
+client can (see offsets).
 
   repl_probe.py fullsync MASTER REPLICA POLL TIMEOUT
       send REPLICAOF 127.0.0.1 MASTER to REPLICA; poll INFO replication and
@@ -10,7 +10,8 @@ client can.
       DBSIZE equals the master's.
   repl_probe.py lag MASTER REPLICA INTERVAL DURATION STOP_PID TIMEOUT
       wait for the master's offset to move (the write load started), sample
-      both offsets every INTERVAL s for DURATION s, SIGTERM STOP_PID (the
+      both offsets (the master's, then the replica's as soon as the master
+      has answered) every INTERVAL s for DURATION s, SIGTERM STOP_PID (the
       load), then wait for the replica to reach the master's offset.
   repl_probe.py psync MASTER REPLICA POLL WARMUP STOP_PID TIMEOUT
       wait for the load, WARMUP s more; CLIENT KILL TYPE master on the
@@ -207,11 +208,16 @@ def fullsync(mport, rport, poll, timeout):
 
 
 def offsets(master, replica):
-    """Ask both servers at once; (time, master offset, replica offset)."""
-    t = now()
+    """(time, master offset, replica offset, replica's link status): the
+    master is asked first and the replica as soon as the master has answered,
+    so the replica's offset is never older than the master's. (Asked both at
+    once, the master, busy with the load, may answer its INFO many
+    milliseconds after the idle replica, overstating the lag.) The time is
+    when the master's answer came."""
     master.send(("INFO", "replication"))
-    replica.send(("INFO", "replication"))
     m = parse_info(master.reply())
+    t = now()
+    replica.send(("INFO", "replication"))
     r = parse_info(replica.reply())
     return (
         t,
@@ -251,7 +257,7 @@ def lag(mport, rport, interval, duration, stop_pid, timeout):
     # master from there.
     t_stop = now()
     t, m, r, _ = offsets(master, replica)
-    left = m - r
+    left = max(0, m - r)
     drained = None
     while now() - t_stop < timeout:
         t, m, r, _ = offsets(master, replica)
@@ -317,6 +323,7 @@ def replica_conn_id(master):
 def psync(mport, rport, poll, warmup, stop_pid, timeout):
     master = Conn(mport, timeout)
     replica = Conn(rport, timeout)
+    master_killed = None
     try:
         st = info(master, "stats")
         full0 = int(field(st, "sync_full", mport))
@@ -327,20 +334,30 @@ def psync(mport, rport, poll, warmup, stop_pid, timeout):
         if not alive(stop_pid):
             raise SystemExit("error: the write load ended before the kill; raise BENCH_REPL_WRITES")
         t0 = now()
-        killed = replica.call("CLIENT", "KILL", "TYPE", "master")
+        # The INFO right behind the kill shows the replica's offset at the cut.
+        replica.send(("CLIENT", "KILL", "TYPE", "master"), ("INFO", "replication"))
+        killed, r_info = replica.reply(), parse_info(replica.reply())
+        if isinstance(killed, ReplyError):
+            raise killed
         method = "type-master"
         if killed != 1:
-            master_killed = master.call("CLIENT", "KILL", "ID", conn_id)
             method = "master-side-id"
-            if master_killed != 1:
-                raise SystemExit("error: CLIENT KILL TYPE master on the replica answered %r, CLIENT KILL ID %s on the master %r" % (killed, conn_id, master_killed))
+            master.send(("CLIENT", "KILL", "ID", conn_id))
+            stop(stop_pid)  # the master's reply waits behind the load's commands
+            master_killed = master.reply()
     finally:
         stop(stop_pid)
     t_stop = now()
-    net0 = int(info(master, "stats").get("total_net_repl_output_bytes", "0"))
+    if method == "master-side-id" and master_killed != 1:
+        raise SystemExit(
+            "error: CLIENT KILL TYPE master on the replica answered %r, CLIENT KILL ID %s on the master %r"
+            % (killed, conn_id, master_killed)
+        )
     # The replica's offset when it first shows the link down: with a kill on
     # the master's side it may still apply what was in its socket before.
     r_at_kill = None
+    if method == "type-master" and r_info.get("master_link_status") != "up":
+        r_at_kill = int(field(r_info, "slave_repl_offset", rport))
     link_up = None
     tick = t_stop
     while True:
@@ -363,7 +380,6 @@ def psync(mport, rport, poll, warmup, stop_pid, timeout):
         tick += poll
         sleep_until(tick)
     st = info(master, "stats")
-    net1 = int(st.get("total_net_repl_output_bytes", "0"))
     out("psync_method", method)
     out("psync_kill_reply", killed)
     out("psync_stop_ms", (t_stop - t0) * 1000)
@@ -372,7 +388,6 @@ def psync(mport, rport, poll, warmup, stop_pid, timeout):
     out("psync_replica_off_at_kill", "n/a" if r_at_kill is None else r_at_kill)
     out("psync_master_off_end", m)
     out("psync_backlog_bytes", "n/a" if r_at_kill is None else m - r_at_kill)
-    out("psync_net_repl_bytes", net1 - net0 if net1 or net0 else "n/a")
     out("psync_partial_ok_delta", int(st["sync_partial_ok"]) - ok0)
     out("psync_full_delta", int(st["sync_full"]) - full0)
 
