@@ -7,7 +7,10 @@
 #
 # Both masters get BENCH_REPL_KEYS string keys of BENCH_DATA_SIZE bytes, named
 # as redis-benchmark names them (key:000000000000 ...), loaded through
-# `redis-cli --pipe`, and run with --repl-diskless-sync-delay 0. Then, for
+# `redis-cli --pipe`, and run with --repl-diskless-sync-delay 0 and
+# --repl-backlog-size BENCH_REPL_BACKLOG (larger than Redis's 1mb default:
+# at this load 1mb is ~25 ms of stream, and a replica that happens to be
+# further behind when its link is cut gets a full resync). Then, for
 # BENCH_ROUNDS rounds, redis and lagwise alternating (who goes first
 # alternates too), each side in turn starts a fresh, empty replica and:
 #
@@ -60,6 +63,7 @@
 #   BENCH_REPL_LAG_POLL  lag sample interval, seconds              (default 0.02)
 #   BENCH_REPL_POLL      resync poll interval, seconds             (default 0.01)
 #   BENCH_REPL_WARMUP    seconds of load before the kill           (default 1)
+#   BENCH_REPL_BACKLOG   the masters' repl-backlog-size            (default 64mb)
 #   BENCH_REPL_DISK      1: also one disk-based full resync, 0: not (default 1)
 #   BENCH_REPL_TIMEOUT   limit for one resync or catch-up, seconds (default 120)
 #   BENCH_TIMEOUT        per redis-benchmark run timeout, seconds  (default 900)
@@ -99,6 +103,7 @@ LAG_SECS=${BENCH_REPL_LAG_SECS:-10}
 LAG_POLL=${BENCH_REPL_LAG_POLL:-0.02}
 POLL=${BENCH_REPL_POLL:-0.01}
 WARMUP=${BENCH_REPL_WARMUP:-1}
+BACKLOG=${BENCH_REPL_BACKLOG:-64mb}
 DISK=${BENCH_REPL_DISK:-1}
 REPL_TIMEOUT=${BENCH_REPL_TIMEOUT:-120}
 RUN_TIMEOUT=${BENCH_TIMEOUT:-900}
@@ -114,6 +119,7 @@ for pair in BENCH_REPL_LAG_SECS:LAG_SECS BENCH_REPL_LAG_POLL:LAG_POLL BENCH_REPL
 	require_seconds "${pair%%:*}" "${!var}"
 done
 ((KEYS < 1000000000000)) || die "BENCH_REPL_KEYS must be below 10^12 (redis-benchmark's 12-digit keys)"
+[[ ${BACKLOG,,} =~ ^[1-9][0-9]*(kb|mb|gb)?$ ]] || die "BENCH_REPL_BACKLOG must be a size such as 1048576 or 64mb (got '$BACKLOG')"
 [[ $DISK == 0 || $DISK == 1 ]] || die "BENCH_REPL_DISK must be 0 or 1 (got '$DISK')"
 case $BENCH_AGAINST in
 lagwise | redis) ;;
@@ -251,7 +257,7 @@ partial_resync() {
 	ok=$(got "$r" "$side" psync_partial_ok_delta)
 	full=$(got "$r" "$side" psync_full_delta)
 	[[ $ok == 1 && $full == 0 ]] ||
-		fail "round $r, $side: after the kill the master's sync_partial_ok rose by $ok and sync_full by $full (want 1 and 0)"
+		fail "round $r, $side: after the kill the master's sync_partial_ok rose by $ok and sync_full by $full (want 1 and 0); the replica was $(got "$r" "$side" psync_backlog_bytes) bytes behind at the cut, repl-backlog-size $BACKLOG"
 	log "$(printf 'round %s/%d %-7s partial resync (%s): offsets equal %s ms after the kill, link up after %s ms; %s bytes (log: %s); partial_ok +%s, full +%s' \
 		"$r" "$ROUNDS" "$side" "$(got "$r" "$side" psync_method)" \
 		"$(fmt %.1f "$(awk -v s="$(got "$r" "$side" psync_secs)" 'BEGIN { print s * 1000 }')")" \
@@ -300,7 +306,7 @@ write_report() {
 		echo "### Replication"
 		echo
 		echo "Masters with $KEYS keys of $DATA_SIZE bytes (loaded with \`redis-cli --pipe\`, keys as redis-benchmark names them)," \
-			"\`--repl-diskless-sync-delay 0\`; replicas of the same kind (redis -> redis, lagwise -> lagwise), fresh and empty" \
+			"\`--repl-diskless-sync-delay 0 --repl-backlog-size $BACKLOG\`; replicas of the same kind (redis -> redis, lagwise -> lagwise), fresh and empty" \
 			"each round, on the same host. Write load: redis-benchmark \`-t set -P 16 -c $CLIENTS -d $DATA_SIZE -r $KEYS\`," \
 			"stopped by the script. Medians of $ROUNDS rounds, redis and lagwise alternating; ratio = lagwise / redis" \
 			"(lower is better)."
@@ -405,9 +411,9 @@ prepare_lagwise
 write_header "lagwise server vs Redis: replication" repl "$report"
 ports=$(free_ports 4) || die "could not find free ports"
 read -r redis_port lw_port redis_rport lw_rport <<<"$ports"
-start_server redis "$redis_port" --repl-diskless-sync-delay 0
+start_server redis "$redis_port" --repl-diskless-sync-delay 0 --repl-backlog-size "$BACKLOG"
 redis_pid=$started_pid
-start_server lagwise "$lw_port" --repl-diskless-sync-delay 0
+start_server lagwise "$lw_port" --repl-diskless-sync-delay 0 --repl-backlog-size "$BACKLOG"
 lw_pid=$started_pid
 load_keys redis
 load_keys lagwise
