@@ -154,7 +154,9 @@ START_POLL=0.05
 
 # start_server SIDE PORT [ARGS...]: start redis|lagwise on PORT in $tmp/SIDE,
 # with ARGS appended to its command line, and wait for PING; sets
-# started_pid and started_at (EPOCHREALTIME just before the start).
+# started_pid and started_at (EPOCHREALTIME just before the start). SIDE may
+# carry a suffix (redis-replica, lagwise-replica): the part before the first
+# '-' says which server runs.
 # shellcheck disable=SC2034 # read by the sourcing script
 started_at=''
 start_server() {
@@ -163,7 +165,7 @@ start_server() {
 	local dir=$tmp/$side
 	local -a cmd
 	mkdir -p "$dir"
-	if [[ $side == redis || $BENCH_AGAINST == redis ]]; then
+	if [[ ${side%%-*} == redis || $BENCH_AGAINST == redis ]]; then
 		cmd=("$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" "$@")
 	else
 		cmd=("$lagwise_bin" server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" "$@")
@@ -320,4 +322,60 @@ write_header() {
 			echo "- **BENCH_AGAINST=redis: the \"lagwise\" column is a second redis-server (script self-check, not a lagwise result)**"
 		fi
 	} >"$report"
+}
+
+# elapsed T0 T1: T1 - T0 in seconds, three decimals.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# info_field PORT SECTION FIELD: one field of INFO SECTION ("n/a" if absent).
+info_field() {
+	local v
+	v=$(cli "$1" info "$2" 2>/dev/null | tr -d '\r' | awk -F: -v f="$3" '$1 == f { print $2; exit }' || true)
+	echo "${v:-n/a}"
+}
+
+# forget_pid PID: drop PID from cleanup_pids once it has been waited for.
+forget_pid() {
+	local -a keep=()
+	local p
+	for p in "${cleanup_pids[@]}"; do
+		[[ $p == "$1" ]] || keep+=("$p")
+	done
+	cleanup_pids=("${keep[@]}")
+}
+
+# load_keys SIDE: SET KEYS keys of DATA_SIZE bytes (globals), named as
+# redis-benchmark -r names them (key:000000000000 ...), into SIDE with
+# redis-cli --pipe, and check DBSIZE.
+load_keys() {
+	local side=$1 port out n
+	port=$(side_port "$side")
+	log "loading $KEYS keys of $DATA_SIZE bytes into $side"
+	out=$(awk -v n="$KEYS" -v d="$DATA_SIZE" 'BEGIN {
+			v = ""
+			for (i = 0; i < d; i++) v = v "x"
+			for (i = 0; i < n; i++) printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$%d\r\n%s\r\n", i, d, v
+		}' | run_timeout "$REDIS_CLI" -h 127.0.0.1 -p "$port" --pipe 2>&1) || die "redis-cli --pipe into $side failed: $out"
+	[[ $out == *"errors: 0, replies: $KEYS"* ]] || die "loading $side: $(tail -n 1 <<<"$out")"
+	n=$(cli "$port" dbsize | tr -d '\r')
+	[[ $n == "$KEYS" ]] || die "$side has DBSIZE $n after the load, expected $KEYS"
+}
+
+# Per-round figures go to $raw (set by the sourcing script), one
+# "round<TAB>side<TAB>metric<TAB>value" line each.
+raw=''
+record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$raw"; }
+
+# col SIDE METRIC -> median over the rounds.
+col() { awk -F'\t' -v s="$1" -v m="$2" '$2 == s && $3 == m { print $4 }' "$raw" | median; }
+
+# bar VALUE LIMIT: "ok" if VALUE <= LIMIT, "MISSED" otherwise.
+bar() {
+	if [[ $1 == n/a ]]; then
+		echo n/a
+	elif awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; then
+		echo ok
+	else
+		echo MISSED
+	fi
 }

@@ -109,34 +109,7 @@ raw=$tmp/raw.tsv # round, side, metric, value
 : >"$raw"
 status=0
 
-record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$raw"; }
-
-# elapsed T0 T1: T1 - T0 in seconds, three decimals.
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-
-# info_field PORT SECTION FIELD: one field of INFO SECTION ("n/a" if absent).
-info_field() {
-	local v
-	v=$(cli "$1" info "$2" 2>/dev/null | tr -d '\r' | awk -F: -v f="$3" '$1 == f { print $2; exit }' || true)
-	echo "${v:-n/a}"
-}
-
 set_side_pid() { if [[ $1 == redis ]]; then redis_pid=$2; else lw_pid=$2; fi; }
-
-# load_keys SIDE: SET key:000000000000 ... into SIDE with redis-cli --pipe.
-load_keys() {
-	local side=$1 port out n
-	port=$(side_port "$side")
-	log "loading $KEYS keys of $DATA_SIZE bytes into $side"
-	out=$(awk -v n="$KEYS" -v d="$DATA_SIZE" 'BEGIN {
-			v = ""
-			for (i = 0; i < d; i++) v = v "x"
-			for (i = 0; i < n; i++) printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$%d\r\n%s\r\n", i, d, v
-		}' | run_timeout "$REDIS_CLI" -h 127.0.0.1 -p "$port" --pipe 2>&1) || die "redis-cli --pipe into $side failed: $out"
-	[[ $out == *"errors: 0, replies: $KEYS"* ]] || die "loading $side: $(tail -n 1 <<<"$out")"
-	n=$(cli "$port" dbsize | tr -d '\r')
-	[[ $n == "$KEYS" ]] || die "$side has DBSIZE $n after the load, expected $KEYS"
-}
 
 # bgsave SIDE: send BGSAVE, wait for its end. Sets bg_t0 (just before the
 # command), bg_secs (from the reply to rdb_bgsave_in_progress:0) and bg_end.
@@ -217,16 +190,6 @@ rss_window() {
 		$1 <= a { before = $2 }
 		$1 > a && $1 <= b { if ($2 > peak) peak = $2; if ($3 > child) child = $3 }
 		END { printf "%d %d %d\n", before, peak, child }' "$3"
-}
-
-# forget_pid PID: drop PID from cleanup_pids once it has been waited for.
-forget_pid() {
-	local -a keep=()
-	local p
-	for p in "${cleanup_pids[@]}"; do
-		[[ $p == "$1" ]] || keep+=("$p")
-	done
-	cleanup_pids=("${keep[@]}")
 }
 
 writer_pid=''
@@ -357,20 +320,6 @@ one_round() {
 	log "$(printf 'round %d/%d %-7s BGSAVE alone: %s s' "$r" "$ROUNDS" "$side" "$bg_secs")"
 	stall "$r" "$side"
 	reload "$r" "$side"
-}
-
-# col SIDE METRIC -> median over the rounds.
-col() { awk -F'\t' -v s="$1" -v m="$2" '$2 == s && $3 == m { print $4 }' "$raw" | median; }
-
-# bar VALUE LIMIT: "ok" if VALUE <= LIMIT, "MISSED" otherwise.
-bar() {
-	if [[ $1 == n/a ]]; then
-		echo n/a
-	elif awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; then
-		echo ok
-	else
-		echo MISSED
-	fi
 }
 
 write_report() {
