@@ -1,0 +1,24 @@
+package router
+
+import "testing"
+
+// The request path must not allocate: Classify, Session.Route and
+// Picker.Read run once per request.
+
+func BenchmarkClassify(b *testing.B) {
+	for _, bc := range []struct{ name, req string }{
+		{"GET", "GET key:000001"},
+		{"SET", "SET key:000001 value"},
+		{"ZRANGEBYSCORE", "zrangebyscore z 0 1"},
+		{"CONFIG_GET", "CONFIG GET save"},
+		{"XREAD_BLOCK", "XREAD COUNT 10 BLOCK 0 STREAMS s $"},
+	} {
+		argv := args(bc.req)
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Classify(argv)
+			}
+		})
+	}
+}
