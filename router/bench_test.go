@@ -22,3 +22,13 @@ func BenchmarkClassify(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkSessionRoute(b *testing.B) {
+	get, set := args("GET key:000001"), args("SET key:000001 value")
+	var s Session
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Route(defaultClassifier, get)
+		s.Route(defaultClassifier, set)
+	}
+}
