@@ -32,3 +32,12 @@ func BenchmarkSessionRoute(b *testing.B) {
 		s.Route(defaultClassifier, set)
 	}
 }
+
+func BenchmarkPick(b *testing.B) {
+	e := Eligible([]Sample{at("a", 1, 0), at("b", 1, 100*ms), at("c", 2, 300*ms)}, DefaultPolicy(), nil)
+	p := NewPicker(e)
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Pick()
+	}
+}
