@@ -41,3 +41,22 @@ func BenchmarkPick(b *testing.B) {
 		p.Pick()
 	}
 }
+
+func BenchmarkRead(b *testing.B) {
+	e := Eligible([]Sample{at("a", 1, 0), at("b", 1, 100*ms), at("c", 2, 300*ms)}, DefaultPolicy(), nil)
+	p := NewPicker(e)
+	for _, bc := range []struct {
+		name string
+		need Need
+	}{
+		{"no_write", Need{}},
+		{"after_write", Need{Wrote: true, Known: true, Offset: 900}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Read(bc.need)
+			}
+		})
+	}
+}
