@@ -68,7 +68,7 @@ type Route struct {
 //
 // Invariants:
 //
-//	pinned() == multi || watching || db != 0 || inPubSub()
+//	Pinned() == multi || watching || db != 0 || inPubSub()
 //	inPubSub() == lost || len(owed) > head || channels+patterns > 0 || shards > 0
 //	head <= len(owed); each owed[i] for i >= head is an (un)subscribe
 //	  request sent on the pinned connection whose confirmations are not
