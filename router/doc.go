@@ -23,7 +23,8 @@
 //     requirement and the replicas that meet it.
 //   - History (history.go) turns a replica's offset into time lag.
 //
-// Nothing here is safe for concurrent use: each proxy event loop owns its
-// sessions and its Picker, and replaces its Eligibility when the monitor
-// reports.
+// A Classifier and an Eligibility are read-only once made, and every event
+// loop may share them. Session, Writes, Picker and History are not safe for
+// concurrent use: each event loop owns its sessions and its Picker, and
+// points the Picker at a new Eligibility when the monitor reports.
 package router
