@@ -127,28 +127,46 @@ func Lookup(name string) *Command {
 }
 
 // LookupBytes is Lookup for a request's first argument; it does not allocate
-// for names up to 32 bytes.
+// for names up to 32 bytes (longer than any command name, so a longer one is
+// simply not found).
 func LookupBytes(name []byte) *Command {
-	if len(name) <= 32 {
-		var low [32]byte
-		for i, c := range name {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			low[i] = c
-		}
-		return table[string(low[:len(name)])]
+	var buf [32]byte
+	low, ok := lowerASCII(&buf, name)
+	if !ok {
+		return nil
 	}
-	return table[strings.ToLower(string(name))]
+	// The conversion in a map index does not allocate.
+	return table[string(low)]
 }
 
 // Sub finds a subcommand of c by name, in any letter case; nil if c has none
-// of that name.
+// of that name. It does not allocate.
 func (c *Command) Sub(name []byte) *Command {
 	if c.Subcommands == nil {
 		return nil
 	}
-	return c.Subcommands[strings.ToLower(string(name))]
+	var buf [32]byte
+	low, ok := lowerASCII(&buf, name)
+	if !ok {
+		return nil
+	}
+	return c.Subcommands[string(low)]
+}
+
+// lowerASCII copies name into buf with ASCII letters in lower case and
+// returns the copy; ok is false if name does not fit, which no command or
+// subcommand name comes close to (the longest is 20 bytes).
+func lowerASCII(buf *[32]byte, name []byte) (low []byte, ok bool) {
+	if len(name) > len(buf) {
+		return nil, false
+	}
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(name)], true
 }
 
 // All returns every top-level command, in no particular order.
