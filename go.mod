@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/redis/go-redis/v9 v9.17.3
 	github.com/tidwall/resp v0.1.1
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
