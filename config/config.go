@@ -1,5 +1,6 @@
 // Package config is the proxy's config.yaml: its keys and their defaults
-// (Config, Default) and strict loading (Load, Parse).
+// (Config, Default), strict loading (Load, Parse) and the rules a config
+// must meet (Validate).
 //
 // The keys and their defaults are those of the config.yaml block in the
 // design, which users and scripts rely on: names are extended, never
@@ -17,6 +18,10 @@
 //     1k = 1000, 1kb = 1024, 1m = 1000², 1mb = 1024², 1g = 1000³,
 //     1gb = 1024³ (see ParseSize);
 //   - a key left out, or given no value, keeps its default.
+//
+// Loading reads; Validate judges. Validate reports every broken rule at
+// once too, with the key path and the line where the file gives the key;
+// Warnings names what a valid config does that may surprise.
 package config
 
 import (
@@ -37,7 +42,8 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	// MetricsListen serves /metrics, /healthz and /readyz.
 	MetricsListen string `yaml:"metrics_listen"`
-	// Master is the backend that takes writes. It has no default.
+	// Master is the backend that takes writes. It has no default, and
+	// Validate insists on it.
 	Master string `yaml:"master"`
 	// Replicas are the backends reads go to, in order.
 	Replicas []Replica `yaml:"replicas"`

@@ -57,6 +57,9 @@ func TestDesignExample(t *testing.T) {
 	if want := designConfig(); !sameKeys(c, want) {
 		t.Errorf("parsed\n%#v\nwant\n%#v", c, want)
 	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
 	d := Default()
 	d.Master, d.Replicas = c.Master, c.Replicas
 	if !sameKeys(c, d) {
