@@ -1,6 +1,7 @@
 // Package config is the proxy's config.yaml: its keys and their defaults
-// (Config, Default), strict loading (Load, Parse) and the rules a config
-// must meet (Validate).
+// (Config, Default), strict loading (Load, Parse), the rules a config
+// must meet (Validate), what a config does in words (Describe) and what
+// changed between two (Diff).
 //
 // The keys and their defaults are those of the config.yaml block in the
 // design, which users and scripts rely on: names are extended, never
