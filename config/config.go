@@ -1,7 +1,7 @@
 // Package config is the proxy's config.yaml: its keys and their defaults
 // (Config, Default), strict loading (Load, Parse), the rules a config
-// must meet (Validate), what a config does in words (Describe) and what
-// changed between two (Diff).
+// must meet (Validate), what a config does in words (Describe), what
+// changed between two (Diff), and live reload (Watch).
 //
 // The keys and their defaults are those of the config.yaml block in the
 // design, which users and scripts rely on: names are extended, never
@@ -23,6 +23,10 @@
 // Loading reads; Validate judges. Validate reports every broken rule at
 // once too, with the key path and the line where the file gives the key;
 // Warnings names what a valid config does that may surprise.
+//
+// A bad config never replaces a good one (the design's invariant 6): a
+// Watcher hands on a new config only once it has loaded and validated,
+// and otherwise reports why and keeps the last good one.
 package config
 
 import (
