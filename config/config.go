@@ -303,9 +303,9 @@ func (b BackendAuth) describe() string {
 		}
 		return user + ", no password"
 	case !b.passwordSet:
-		return fmt.Sprintf("%s, password from $%s (not set)", user, b.PasswordEnv)
+		return fmt.Sprintf("%s, password (from $%s, not set)", user, b.PasswordEnv)
 	case b.Password == "":
-		return fmt.Sprintf("%s, password from $%s (empty)", user, b.PasswordEnv)
+		return fmt.Sprintf("%s, password (from $%s, empty)", user, b.PasswordEnv)
 	}
-	return fmt.Sprintf("%s, password from $%s (set)", user, b.PasswordEnv)
+	return fmt.Sprintf("%s, password (from $%s, set)", user, b.PasswordEnv)
 }

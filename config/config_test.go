@@ -201,7 +201,7 @@ func TestPasswordsRedacted(t *testing.T) {
 	if out := c.Describe(); strings.Contains(out, "secret") {
 		t.Errorf("Describe shows a password:\n%s", out)
 	}
-	if out := c.String(); !strings.Contains(out, "$LAGWISE_TEST_PW (set)") {
+	if out := c.String(); !strings.Contains(out, "(from $LAGWISE_TEST_PW, set)") {
 		t.Errorf("String() = %s, want it to say where the password comes from", out)
 	}
 }
