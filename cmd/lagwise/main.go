@@ -13,7 +13,7 @@ commands:
   server [redis.conf] [--directive value ...]   run a storage server (like redis-server)
   proxy --config config.yaml                    run the proxy (not available yet)
   up [--config config.yaml]                     run a master, replicas and the proxy (not available yet)
-  config check config.yaml                      validate a proxy config (not available yet)
+  config check config.yaml                      validate a proxy config and print what it would do
   version                                       print the version
 `
 
@@ -26,7 +26,9 @@ func main() {
 	switch os.Args[1] {
 	case "server":
 		code = runServer(os.Args[2:])
-	case "proxy", "up", "config":
+	case "config":
+		code = runConfig(os.Args[2:], os.Stdout, os.Stderr)
+	case "proxy", "up":
 		fmt.Fprintf(os.Stderr, "lagwise %s: not available yet in this version\n", os.Args[1])
 		code = 2
 	case "version", "--version", "-v":
