@@ -188,7 +188,6 @@ func (s *Server) process(c *Client) {
 		return
 	}
 	s.processCommand(c)
-	c.woff = s.repl.m.Offset
 	if c.async {
 		c.moveToAsync()
 	}

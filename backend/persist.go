@@ -73,8 +73,12 @@ func (s *Server) rdbAux(aofBase bool) [][2]string {
 	// Where this dataset stands in the replication history, so a
 	// restarted server can continue partially (rdbPopulateSaveInfo).
 	if m := s.repl.m; m.Backlog != nil || s.repl.link != nil {
+		streamDB := 0
+		if l := s.repl.link; l != nil {
+			streamDB = l.client.db.id
+		}
 		aux = append(aux,
-			[2]string{"repl-stream-db", "0"},
+			[2]string{"repl-stream-db", strconv.Itoa(streamDB)},
 			[2]string{"repl-id", m.ID},
 			[2]string{"repl-offset", strconv.FormatInt(m.Offset, 10)})
 	}
@@ -461,7 +465,8 @@ func (s *Server) loadRDBFile(path string) (int64, error) {
 	s.loading = true
 	defer func() { s.loading = false }()
 	defer loadingGC()()
-	dbs, res, err := s.loadRDB(bufio.NewReaderSize(f, 256<<10), s.loadOptionsFor(loadOptions{now: time.Now().UnixMilli()}))
+	opts := s.loadOptionsFor(loadOptions{now: time.Now().UnixMilli(), recordExpired: true})
+	dbs, res, err := s.loadRDB(bufio.NewReaderSize(f, 256<<10), opts)
 	if err != nil {
 		if !s.cfg.RDBLoadPartial {
 			return 0, fmt.Errorf("Bad file format reading %s: %v. The server refuses to start with partial data: repair or remove the file, or set rdb-load-partial yes to load the %d keys before the damage", path, err, res.keys)
@@ -470,7 +475,7 @@ func (s *Server) loadRDBFile(path string) (int64, error) {
 	}
 	s.installDBs(dbs)
 	s.persist.loadKeys, s.persist.loadExpired = res.keys, res.expired
-	s.restoreReplInfo(res.aux)
+	s.restoreReplInfo(res.aux, res.expiredKeys)
 	return res.keys, nil
 }
 

@@ -154,8 +154,11 @@ func (s *Server) endCall(c *Client, e *cmdEntry, dirtyBefore int64) {
 	}
 	c.propArgv, c.propSkip, c.propForce = nil, false, false
 	s.prop.depth--
-	if s.prop.depth == 0 {
+	if s.prop.depth == 0 && len(s.prop.ops) > 0 {
 		s.emitPending()
+		// WAIT waits for the replicas to reach the end of this client's
+		// last write; commands that propagate nothing leave it alone.
+		c.woff = s.repl.m.Offset
 	}
 }
 

@@ -59,6 +59,9 @@ type loadOptions struct {
 	// does.
 	keepExpired bool
 	now         int64 // unix ms, for keepExpired == false
+	// recordExpired lists the keys dropped as expired, so that a master
+	// continuing its replication history can feed their DELs.
+	recordExpired bool
 
 	// What the load needs of the server, taken under the executor lock by
 	// loadOptionsFor, so a load can run without it (a replica's full
@@ -82,7 +85,14 @@ func (s *Server) loadOptionsFor(o loadOptions) loadOptions {
 type loadResult struct {
 	keys, expired int64
 	size          int64 // bytes of the RDB data, up to its checksum
+	expiredKeys   []dbKey
 	aux           map[string]string
+}
+
+// dbKey is a key of a database.
+type dbKey struct {
+	db  int
+	key string
 }
 
 // errLoad wraps a load error with the file it came from.
@@ -134,6 +144,9 @@ func (s *Server) loadRDB(r io.Reader, opts loadOptions) ([]*DB, loadResult, erro
 			}
 			if !opts.keepExpired && e.Expire != -1 && e.Expire < opts.now {
 				res.expired++
+				if opts.recordExpired {
+					res.expiredKeys = append(res.expiredKeys, dbKey{e.DB, owned(e.Key)})
+				}
 				continue
 			}
 			o, ok := objFromRDB(&e, &opts)

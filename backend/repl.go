@@ -34,6 +34,9 @@ type replState struct {
 	syncFull, syncPartialOK, syncPartialErr int64
 
 	link *replicaLink // the link to this server's master, when a replica
+	// streamDB is the database the master's stream had selected when the
+	// dump this server started from was saved (repl-stream-db).
+	streamDB int
 }
 
 func (s *Server) initRepl() {
@@ -235,7 +238,12 @@ func (s *Server) rdbAuxRepl() [][2]string { return s.rdbAux(false) }
 // restoreReplInfo takes the replication ID and offset a dump was saved at,
 // so that a restarted server (master or replica) continues its history and
 // its replicas, or itself, can resync partially.
-func (s *Server) restoreReplInfo(aux map[string]string) {
+//
+// A replica keeps the ID as its master's. A master, as Redis 7.0 does,
+// takes a new ID and keeps the dump's as replid2, valid up to the dump's
+// offset, so its replicas continue partially; the keys it dropped as
+// expired while loading reach them as DELs, so they stay identical.
+func (s *Server) restoreReplInfo(aux map[string]string, expired []dbKey) {
 	id := aux["repl-id"]
 	off, err := strconv.ParseInt(aux["repl-offset"], 10, 64)
 	if len(id) != 40 || err != nil || off < 0 {
@@ -245,11 +253,21 @@ func (s *Server) restoreReplInfo(aux map[string]string) {
 	m.ID, m.Offset = id, off
 	m.Backlog = replication.NewBacklog(m.BacklogSize, off)
 	m.ResetSelect()
-	if s.repl.link == nil && !s.repl.sinkOn {
+	if db, err := strconv.Atoi(aux["repl-stream-db"]); err == nil {
+		s.repl.streamDB = db
+	}
+	s.logf("Restored the replication ID %s and offset %d from the dump", id, off)
+	if s.cfg.ReplicaOf != "" {
+		return
+	}
+	m.Shift()
+	if !s.repl.sinkOn {
 		s.addSink(masterSink{s})
 		s.repl.sinkOn = true
 	}
-	s.logf("Restored the replication ID %s and offset %d from the dump", id, off)
+	for _, k := range expired {
+		s.propagateDel(k.db, k.key)
+	}
 }
 
 // fanout writes a snapshot to several replicas; one that fails is dropped

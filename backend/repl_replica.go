@@ -81,6 +81,9 @@ func (s *Server) startReplication(host string, port int) {
 	l := &replicaLink{s: s, host: host, port: port, state: linkConnect, stop: make(chan struct{}), downSince: time.Now()}
 	l.client = s.newFakeClient()
 	l.client.isMaster = true
+	if db := s.repl.streamDB; db >= 0 && db < len(s.dbs) {
+		l.client.db = s.dbs[db] // the stream's database as saved in the dump
+	}
 	l.client.name = ""
 	s.repl.link = l
 	go l.run()
@@ -344,6 +347,7 @@ func (l *replicaLink) fullSync(conn net.Conn, br *bufio.Reader, reply replicatio
 	m.ID2, m.SecondOffset = replication.NoID, -1
 	m.Backlog = replication.NewBacklog(m.BacklogSize, m.Offset)
 	m.ResetSelect()
+	l.client.db = s.dbs[0]
 	s.disconnectReplicas()
 	l.everSynced = true
 	s.logf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes)", res.keys, body.n)
@@ -380,7 +384,9 @@ func (l *replicaLink) stream(conn net.Conn, br *bufio.Reader, off int64, timeout
 	l.state = linkConnected
 	l.downSince = time.Time{}
 	l.lastIO = time.Now()
-	l.client.db = s.dbs[0]
+	// The applying client keeps its database across a partial resync: the
+	// master does not select it again (a full sync starts at db 0, and
+	// the master selects before its first command).
 	l.client.multi = nil
 	s.logf("MASTER <-> REPLICA sync: master link is up")
 	s.unlock()
