@@ -176,12 +176,7 @@ func startServerIn(t *testing.T, name, bin string, prefix []string, dir string, 
 		args := append(append(append([]string(nil), prefix...), commonDirectives(port, dir)...), extra...)
 		s, err := launch(name, bin, args, port)
 		if err == nil {
-			t.Cleanup(func() {
-				s.stop()
-				if t.Failed() {
-					t.Logf("%s (%s) log tail:\n%s", s.name, s.addr, s.log.tail(4096))
-				}
-			})
+			s.stopAtCleanup(t)
 			return s
 		}
 		lastErr = err
@@ -191,6 +186,43 @@ func startServerIn(t *testing.T, name, bin string, prefix []string, dir string, 
 	}
 	t.Fatalf("starting %s: %v", name, lastErr)
 	return nil
+}
+
+// stopAtCleanup kills the process when the test ends and, if the test
+// failed, prints the tail of its log.
+func (s *server) stopAtCleanup(t *testing.T) {
+	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			t.Logf("%s (%s) log tail:\n%s", s.name, s.addr, s.log.tail(4096))
+		}
+	})
+}
+
+// restart starts the program of s, which must have exited, again with the
+// same arguments: on the same port, in the same directory. It retries for
+// a while if the port is not free yet.
+func (s *server) restart(t *testing.T) *server {
+	t.Helper()
+	select {
+	case <-s.done:
+	default:
+		t.Fatalf("restarting %s on %s: it is still running", s.name, s.addr)
+	}
+	_, portStr, _ := net.SplitHostPort(s.addr)
+	port, _ := strconv.Atoi(portStr)
+	deadline := time.Now().Add(startupTimeout)
+	for {
+		ns, err := launch(s.name, s.cmd.Path, s.cmd.Args[1:], port)
+		if err == nil {
+			ns.stopAtCleanup(t)
+			return ns
+		}
+		if !strings.Contains(strings.ToLower(ns.log.String()), "address already in use") || time.Now().After(deadline) {
+			t.Fatalf("restarting %s on %s: %v", s.name, s.addr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // commonDirectives are the directives every server starts with.

@@ -587,20 +587,42 @@ func captureState(t *testing.T, c *client) dataState {
 	st := dataState{digest: digest(t, c), keys: map[string]keyState{}}
 	for db := range 16 {
 		must(t, c, "SELECT", strconv.Itoa(db))
-		for _, k := range must(t, c, "KEYS", "*").elems {
-			key := string(k.data)
-			pt, err := strconv.ParseInt(string(must(t, c, "PEXPIRETIME", key).data), 10, 64)
-			if err != nil {
-				t.Fatalf("PEXPIRETIME %q: %v", key, err)
+		keys := must(t, c, "KEYS", "*").elems
+		// The three queries of each key are pipelined, 500 keys at a time.
+		for len(keys) > 0 {
+			batch := keys[:min(len(keys), 500)]
+			keys = keys[len(batch):]
+			var buf []byte
+			for _, k := range batch {
+				for _, q := range [][]string{{"PEXPIRETIME"}, {"DEBUG", "DIGEST-VALUE"}, {"OBJECT", "ENCODING"}} {
+					buf = append(buf, encodeCommand(toBytes(append(q, string(k.data))))...)
+				}
 			}
-			dv := must(t, c, "DEBUG", "DIGEST-VALUE", key)
-			if len(dv.elems) != 1 {
-				t.Fatalf("DEBUG DIGEST-VALUE %q = %s", key, dv)
+			c.conn.SetWriteDeadline(time.Now().Add(replyTimeout))
+			if _, err := c.conn.Write(buf); err != nil {
+				t.Fatal(err)
 			}
-			st.keys[strconv.Itoa(db)+"/"+key] = keyState{
-				encoding:    string(must(t, c, "OBJECT", "ENCODING", key).data),
-				pexpiretime: pt,
-				value:       string(dv.elems[0].data),
+			for _, k := range batch {
+				key := string(k.data)
+				var r [3]*reply
+				for i := range r {
+					var err error
+					if r[i], err = c.read(); err != nil || r[i].isError() {
+						t.Fatalf("querying %q: %v %v", key, r[i], err)
+					}
+				}
+				pt, err := strconv.ParseInt(string(r[0].data), 10, 64)
+				if err != nil {
+					t.Fatalf("PEXPIRETIME %q: %v", key, err)
+				}
+				if len(r[1].elems) != 1 {
+					t.Fatalf("DEBUG DIGEST-VALUE %q = %s", key, r[1])
+				}
+				st.keys[strconv.Itoa(db)+"/"+key] = keyState{
+					encoding:    string(r[2].data),
+					pexpiretime: pt,
+					value:       string(r[1].elems[0].data),
+				}
 			}
 		}
 	}
