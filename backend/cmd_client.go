@@ -36,6 +36,9 @@ func (c *Client) clientType() int {
 	if c.repl != nil {
 		return clientTypeReplica
 	}
+	if c.isMaster {
+		return clientTypeMaster
+	}
 	if len(c.subs) > 0 || len(c.psubs) > 0 {
 		return clientTypePubSub
 	}
@@ -62,8 +65,13 @@ func connFD(conn net.Conn) int {
 func appendClientInfo(b []byte, cl, self *Client) []byte {
 	now := time.Now()
 	flags := ""
-	if cl.clientType() == clientTypePubSub {
+	switch cl.clientType() {
+	case clientTypePubSub:
 		flags += "P"
+	case clientTypeReplica:
+		flags += "S"
+	case clientTypeMaster:
+		flags += "M"
 	}
 	if cl.multi != nil {
 		flags += "x"
@@ -146,6 +154,9 @@ func (s *Server) sortedClients() []*Client {
 	out := make([]*Client, 0, len(s.clients))
 	for _, cl := range s.clients {
 		out = append(out, cl)
+	}
+	if l := s.repl.link; l != nil && l.state == linkConnected {
+		out = append(out, l.client) // the master's link, as Redis lists it
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 	return out
@@ -299,14 +310,6 @@ func cmdClientKill(c *Client) {
 		}
 	}
 	killed := 0
-	if typ == clientTypeMaster && addr == nil && laddr == nil && id == 0 {
-		// The link to this server's master is not a client of the
-		// table: closing its connection makes the replica reconnect.
-		if l := s.repl.link; l != nil && l.conn != nil && (l.state == linkConnected || l.state == linkSync) {
-			l.conn.Close()
-			killed++
-		}
-	}
 	for _, cl := range s.sortedClients() {
 		if addr != nil && cl.addr != *addr ||
 			laddr != nil && cl.laddr != *laddr ||
@@ -337,6 +340,14 @@ func cmdClientKill(c *Client) {
 // does: it leaves the client table, its subscriptions, WATCHes and blocking
 // now, and its goroutine ends on the closed connection.
 func (s *Server) killClient(cl *Client) {
+	if cl.isMaster {
+		// The link to this server's master: closing its connection makes
+		// the replica reconnect (and resync partially).
+		if l := s.repl.link; l != nil && l.client == cl && l.conn != nil {
+			l.conn.Close()
+		}
+		return
+	}
 	cl.killed = true
 	delete(s.clients, cl.id)
 	if cl.block != nil {

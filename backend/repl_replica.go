@@ -81,6 +81,8 @@ func (s *Server) startReplication(host string, port int) {
 	l := &replicaLink{s: s, host: host, port: port, state: linkConnect, stop: make(chan struct{}), downSince: time.Now()}
 	l.client = s.newFakeClient()
 	l.client.isMaster = true
+	l.client.id = s.nextID.Add(1)
+	l.client.created = time.Now()
 	if db := s.repl.streamDB; db >= 0 && db < len(s.dbs) {
 		l.client.db = s.dbs[db] // the stream's database as saved in the dump
 	}
@@ -228,6 +230,7 @@ func (l *replicaLink) session() error {
 		return nil
 	}
 	l.conn = conn
+	l.client.addr, l.client.laddr = conn.RemoteAddr().String(), conn.LocalAddr().String()
 	s.unlock()
 	br := bufio.NewReaderSize(countingConn{conn, &s.stats.netReplInput}, 64<<10)
 	conn.SetDeadline(time.Now().Add(timeout))
