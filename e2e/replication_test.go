@@ -1,0 +1,667 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The replication tests: the seed scenarios of the replication spec. With
+// LAGWISE_DIFF_AGAINST=redis every lagwise server is a redis-server,
+// which checks the tests themselves.
+
+// replWait bounds the wait for any replication state (a link up, offsets
+// equal, a full resync done).
+const replWait = 20 * time.Second
+
+// replDirectives are given to every server of these tests: full syncs
+// start at once.
+var replDirectives = []string{"--repl-diskless-sync-delay", "0"}
+
+// node is a server of a replication test with a control connection.
+type node struct {
+	name string
+	s    *server
+	c    *client
+	port int
+}
+
+// startNode starts a lagwise server, or a real redis-server when redis is
+// set, in a fresh temp dir with replDirectives and extra.
+func startNode(t *testing.T, name string, redis bool, extra ...string) *node {
+	t.Helper()
+	return startNodeIn(t, name, redis, t.TempDir(), extra...)
+}
+
+func startNodeIn(t *testing.T, name string, redis bool, dir string, extra ...string) *node {
+	t.Helper()
+	args := append(append([]string(nil), replDirectives...), extra...)
+	var s *server
+	if redis {
+		s = startRedisIn(t, name+"(redis)", dir, args...)
+	} else {
+		s = startLagwiseIn(t, dir, args...)
+		s.name = name + "(" + s.name + ")"
+	}
+	_, p, _ := net.SplitHostPort(s.addr)
+	port, _ := strconv.Atoi(p)
+	return &node{name: s.name, s: s, c: s.connect(t), port: port}
+}
+
+// lagwiseOnly returns directives that only lagwise knows, or nothing when
+// the lagwise servers are redis-servers (LAGWISE_DIFF_AGAINST=redis).
+func lagwiseOnly(directives ...string) []string {
+	if againstRedis() {
+		return nil
+	}
+	return directives
+}
+
+// replicaOf is the directive that makes a server a replica of n.
+func (n *node) replicaOf() []string {
+	return []string{"--replicaof", "127.0.0.1", strconv.Itoa(n.port)}
+}
+
+// replicate sends REPLICAOF n to r.
+func (r *node) replicate(t *testing.T, n *node) {
+	t.Helper()
+	r.do(t, "REPLICAOF", "127.0.0.1", strconv.Itoa(n.port))
+}
+
+// restart starts n again on its port and in its dir after it exited.
+func (n *node) restart(t *testing.T) {
+	t.Helper()
+	n.s = n.s.restart(t)
+	n.c = n.s.connect(t)
+}
+
+func (n *node) do(t *testing.T, args ...string) *reply {
+	t.Helper()
+	return must(t, n.c, args...)
+}
+
+// try sends a command whose reply may be an error.
+func (n *node) try(t *testing.T, args ...string) *reply {
+	t.Helper()
+	r, err := n.c.doStrings(args...)
+	if err != nil {
+		t.Fatalf("%s: %.60q: %v", n.name, args, err)
+	}
+	return r
+}
+
+// info returns the fields of an INFO section.
+func (n *node) info(t *testing.T, section string) map[string]string {
+	t.Helper()
+	fields := map[string]string{}
+	for _, l := range strings.Split(string(n.do(t, "INFO", section).data), "\r\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			fields[k] = v
+		}
+	}
+	return fields
+}
+
+// intField is a numeric field of an INFO section.
+func (n *node) intField(t *testing.T, section, name string) int64 {
+	t.Helper()
+	v, ok := n.info(t, section)[name]
+	if !ok {
+		t.Fatalf("%s: INFO %s has no %s field", n.name, section, name)
+	}
+	i, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		t.Fatalf("%s: INFO %s: %s:%s", n.name, section, name, v)
+	}
+	return i
+}
+
+// offset is master_repl_offset.
+func (n *node) offset(t *testing.T) int64 {
+	t.Helper()
+	return n.intField(t, "replication", "master_repl_offset")
+}
+
+// syncCounts are the sync counters of INFO stats.
+type syncCounts struct{ full, partialOK, partialErr int64 }
+
+func (s syncCounts) String() string {
+	return fmt.Sprintf("sync_full:%d sync_partial_ok:%d sync_partial_err:%d", s.full, s.partialOK, s.partialErr)
+}
+
+func (n *node) syncs(t *testing.T) syncCounts {
+	t.Helper()
+	f := n.info(t, "stats")
+	get := func(name string) int64 {
+		v, err := strconv.ParseInt(f[name], 10, 64)
+		if err != nil {
+			t.Fatalf("%s: INFO stats %s:%q", n.name, name, f[name])
+		}
+		return v
+	}
+	return syncCounts{get("sync_full"), get("sync_partial_ok"), get("sync_partial_err")}
+}
+
+// signal sends sig to n's process; a stopped process is continued when
+// the test ends, so that it can be killed cleanly.
+func (n *node) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := n.s.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("%s: %v: %v", n.name, sig, err)
+	}
+	if sig == syscall.SIGSTOP {
+		p := n.s.cmd.Process
+		t.Cleanup(func() { p.Signal(syscall.SIGCONT) })
+	}
+}
+
+// alive fails the test if n's process exited or does not answer PING.
+func (n *node) alive(t *testing.T) {
+	t.Helper()
+	select {
+	case <-n.s.done:
+		t.Fatalf("%s exited: %v", n.name, n.s.cmd.ProcessState)
+	default:
+	}
+	if r := n.try(t, "PING"); string(r.raw) != "+PONG\r\n" {
+		t.Fatalf("%s: PING = %s", n.name, r)
+	}
+}
+
+// waitFor polls cond until it holds, and fails the test after replWait
+// with cond's description of the last state it saw.
+func waitFor(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(replWait)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s; last state: %s", replWait, what, state)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitLink waits until r's master_link_status is status.
+func waitLink(t *testing.T, r *node, status string) {
+	t.Helper()
+	waitFor(t, r.name+" master_link_status:"+status, func() (bool, string) {
+		f := r.info(t, "replication")
+		return f["master_link_status"] == status, "role:" + f["role"] + " master_link_status:" + f["master_link_status"]
+	})
+}
+
+// waitOnline waits until m has exactly the replicas listening on ports,
+// all online.
+func waitOnline(t *testing.T, m *node, replicas ...*node) {
+	t.Helper()
+	var want []string
+	for _, r := range replicas {
+		want = append(want, strconv.Itoa(r.port))
+	}
+	slices.Sort(want)
+	waitFor(t, fmt.Sprintf("%s with online replicas on ports %v", m.name, want), func() (bool, string) {
+		f := m.info(t, "replication")
+		var got []string
+		online := true
+		for i := 0; ; i++ {
+			line, ok := f["slave"+strconv.Itoa(i)]
+			if !ok {
+				break
+			}
+			kv := map[string]string{}
+			for _, p := range strings.Split(line, ",") {
+				k, v, _ := strings.Cut(p, "=")
+				kv[k] = v
+			}
+			got = append(got, kv["port"])
+			online = online && kv["state"] == "online"
+		}
+		slices.Sort(got)
+		return online && f["connected_slaves"] == strconv.Itoa(len(want)) && slices.Equal(got, want),
+			fmt.Sprintf("connected_slaves:%s replicas %v online %v", f["connected_slaves"], got, online)
+	})
+}
+
+// waitSynced waits until every replica's link is up and its
+// slave_repl_offset equals the master's master_repl_offset (replicas
+// down a chain included), then requires identical DEBUG DIGESTs.
+func waitSynced(t *testing.T, master *node, replicas ...*node) {
+	t.Helper()
+	waitFor(t, "the replicas to reach "+master.name+"'s offset", func() (bool, string) {
+		mo := master.info(t, "replication")["master_repl_offset"]
+		state := []string{master.name + " master_repl_offset:" + mo}
+		ok := true
+		for _, r := range replicas {
+			f := r.info(t, "replication")
+			state = append(state, fmt.Sprintf("%s master_link_status:%s slave_repl_offset:%s", r.name, f["master_link_status"], f["slave_repl_offset"]))
+			ok = ok && f["master_link_status"] == "up" && f["slave_repl_offset"] == mo
+		}
+		return ok, strings.Join(state, ", ")
+	})
+	sameDigests(t, append([]*node{master}, replicas...)...)
+}
+
+// sameDigests requires every node to have the first one's DEBUG DIGEST.
+func sameDigests(t *testing.T, nodes ...*node) {
+	t.Helper()
+	want := digest(t, nodes[0].c)
+	for _, n := range nodes[1:] {
+		if got := digest(t, n.c); got != want {
+			t.Errorf("DEBUG DIGEST: %s %s, %s %s", nodes[0].name, want, n.name, got)
+		}
+	}
+}
+
+// waitGet waits until GET key on n returns want.
+func waitGet(t *testing.T, n *node, key, want string) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("GET %s = %q on %s", key, want, n.name), func() (bool, string) {
+		r := n.try(t, "GET", key)
+		return string(r.data) == want && !r.isError() && !r.null, r.String()
+	})
+}
+
+// ---------------------------------------------------------------- link kills
+
+// knownKillBug remembers the tests that already reported the CLIENT KILL
+// TYPE bug, so that each reports it once.
+var knownKillBug sync.Map
+
+// KNOWN BUG: lagwise's CLIENT KILL TYPE replica|slave|master kills
+// nothing, and CLIENT LIST shows replicas with flags=N and no master link:
+// clientType (backend/cmd_client.go) only knows normal and pubsub clients.
+// Repro: a lagwise master with one replica; on the master
+// `CLIENT KILL TYPE replica` (expected :1 and a partial resync, got :0);
+// on the replica `CLIENT KILL TYPE master` (expected :1, got :0). The
+// helpers below report it and then break the link another way, so that
+// the rest of each test still runs.
+func reportKillBug(t *testing.T, n *node, typ string) {
+	t.Helper()
+	if _, dup := knownKillBug.LoadOrStore(t.Name(), true); !dup {
+		t.Errorf("KNOWN BUG: CLIENT KILL TYPE %s on %s killed nothing while a %s link was up (Redis kills it); breaking the link by address instead", typ, n.name, typ)
+	}
+}
+
+// killReplicas is CLIENT KILL TYPE replica on n, which must have at least
+// one replica link; it returns how many were killed.
+func killReplicas(t *testing.T, n *node) int {
+	t.Helper()
+	if k := n.do(t, "CLIENT", "KILL", "TYPE", "replica"); string(k.data) != "0" {
+		return atoi(t, string(k.data))
+	}
+	reportKillBug(t, n, "replica")
+	return killReplicasByAddr(t, n)
+}
+
+// killReplicasByAddr kills n's replica connections, found in CLIENT LIST
+// by the last command they ran, by their addresses.
+func killReplicasByAddr(t *testing.T, n *node) int {
+	t.Helper()
+	killed := 0
+	for _, line := range strings.Split(string(n.do(t, "CLIENT", "LIST").data), "\n") {
+		f := map[string]string{}
+		for _, kv := range strings.Fields(line) {
+			k, v, _ := strings.Cut(kv, "=")
+			f[k] = v
+		}
+		switch f["cmd"] {
+		case "replconf", "psync", "sync":
+			if r := n.try(t, "CLIENT", "KILL", "ADDR", f["addr"]); string(r.data) == "1" {
+				killed++
+			}
+		}
+	}
+	return killed
+}
+
+// killMasterLink is CLIENT KILL TYPE master on r, whose link to master m
+// must be up.
+func killMasterLink(t *testing.T, r, m *node) {
+	t.Helper()
+	if k := r.do(t, "CLIENT", "KILL", "TYPE", "master"); string(k.data) == "1" {
+		return
+	} else if string(k.data) != "0" {
+		t.Fatalf("%s: CLIENT KILL TYPE master = %s", r.name, k)
+	}
+	reportKillBug(t, r, "master")
+	// This kills the links of r's siblings too.
+	if killReplicasByAddr(t, m) == 0 {
+		t.Fatalf("%s has no replica connection to kill", m.name)
+	}
+}
+
+// waitResync waits until master m served a resync (full or partial)
+// after its counters were before.
+func waitResync(t *testing.T, m *node, before syncCounts) {
+	t.Helper()
+	waitFor(t, m.name+" to serve a resync", func() (bool, string) {
+		s := m.syncs(t)
+		return s.full+s.partialOK > before.full+before.partialOK, s.String()
+	})
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestReplClientKillType: CLIENT LIST shows a master's replicas as type
+// replica (flags S) and a replica's master link as type master (flags
+// M), and CLIENT KILL TYPE kills them, as in Redis.
+func TestReplClientKillType(t *testing.T) {
+	m := startNode(t, "master", false)
+	r := startNode(t, "replica", false, m.replicaOf()...)
+	waitOnline(t, m, r)
+	waitLink(t, r, "up")
+	for _, tc := range []struct {
+		n        *node
+		typ, flg string
+	}{{m, "replica", "S"}, {m, "slave", "S"}, {r, "master", "M"}} {
+		list := strings.TrimSpace(string(tc.n.do(t, "CLIENT", "LIST", "TYPE", tc.typ).data))
+		if strings.Count(list, "\n") != 0 || !strings.Contains(list, " flags="+tc.flg+" ") {
+			t.Errorf("%s: CLIENT LIST TYPE %s = %q, want one client with flags=%s", tc.n.name, tc.typ, list, tc.flg)
+		}
+	}
+	for _, tc := range []struct {
+		n   *node
+		typ string
+	}{{m, "replica"}, {r, "master"}} {
+		before := m.syncs(t)
+		if k := tc.n.do(t, "CLIENT", "KILL", "TYPE", tc.typ); string(k.data) != "1" {
+			t.Errorf("%s: CLIENT KILL TYPE %s = %s, want :1 (KNOWN BUG, see reportKillBug)", tc.n.name, tc.typ, k)
+			continue
+		}
+		waitFor(t, "a partial resync", func() (bool, string) {
+			s := m.syncs(t)
+			return s.partialOK == before.partialOK+1, s.String()
+		})
+	}
+}
+
+// ---------------------------------------------------------------- the seeds
+
+// startTrio starts a master and two replicas configured with replicaof,
+// and waits until both are online.
+func startTrio(t *testing.T, masterExtra ...string) (m, r1, r2 *node) {
+	t.Helper()
+	m = startNode(t, "M", false, masterExtra...)
+	r1 = startNode(t, "R1", false, m.replicaOf()...)
+	r2 = startNode(t, "R2", false, m.replicaOf()...)
+	waitOnline(t, m, r1, r2)
+	waitSynced(t, m, r1, r2)
+	return m, r1, r2
+}
+
+// TestReplSeed1Topology: three servers, two of them with replicaof (one in
+// a config file, one as a directive); the master's INFO replication shows
+// two online replicas, theirs their master and an up link, and ROLE
+// agrees.
+func TestReplSeed1Topology(t *testing.T) {
+	m := startNode(t, "M", false)
+	conf := filepath.Join(t.TempDir(), "replica.conf")
+	if err := os.WriteFile(conf, []byte("# a replica\nreplicaof 127.0.0.1 "+strconv.Itoa(m.port)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var r1 *node
+	{
+		dir := t.TempDir()
+		bin, prefix := lagwiseBin, []string{"server", conf}
+		if againstRedis() {
+			bin, prefix = redisTool(t, "redis-server"), []string{conf}
+		} else if buildErr != nil {
+			t.Fatalf("the lagwise binary did not build:\n%v", buildErr)
+		}
+		s := startServerIn(t, "R1", bin, prefix, dir, replDirectives...)
+		_, p, _ := net.SplitHostPort(s.addr)
+		r1 = &node{name: "R1", s: s, c: s.connect(t), port: atoi(t, p)}
+	}
+	r2 := startNode(t, "R2", false, m.replicaOf()...)
+	waitOnline(t, m, r1, r2)
+
+	f := m.info(t, "replication")
+	if f["role"] != "master" || f["connected_slaves"] != "2" {
+		t.Errorf("master: role:%s connected_slaves:%s", f["role"], f["connected_slaves"])
+	}
+	for _, r := range []*node{r1, r2} {
+		waitLink(t, r, "up")
+		f := r.info(t, "replication")
+		if f["role"] != "slave" || f["master_host"] != "127.0.0.1" || f["master_port"] != strconv.Itoa(m.port) || f["connected_slaves"] != "0" {
+			t.Errorf("%s: role:%s master_host:%s master_port:%s connected_slaves:%s", r.name, f["role"], f["master_host"], f["master_port"], f["connected_slaves"])
+		}
+		if f["master_replid"] != m.info(t, "replication")["master_replid"] {
+			t.Errorf("%s: master_replid %s, master's %s", r.name, f["master_replid"], m.info(t, "replication")["master_replid"])
+		}
+		role := r.do(t, "ROLE")
+		if len(role.elems) != 5 || string(role.elems[0].data) != "slave" || string(role.elems[2].data) != strconv.Itoa(m.port) || string(role.elems[3].data) != "connected" {
+			t.Errorf("%s: ROLE = %s", r.name, role)
+		}
+	}
+	waitSynced(t, m, r1, r2)
+	role := m.do(t, "ROLE")
+	if len(role.elems) != 3 || string(role.elems[0].data) != "master" || len(role.elems[2].elems) != 2 {
+		t.Errorf("master: ROLE = %s", role)
+	}
+}
+
+// TestReplSeed2SetGet: SET name xd on the master; GET name on each
+// replica returns it.
+func TestReplSeed2SetGet(t *testing.T) {
+	m, r1, r2 := startTrio(t)
+	m.do(t, "SET", "name", "xd")
+	for _, r := range []*node{r1, r2} {
+		waitGet(t, r, "name", "xd")
+	}
+	waitSynced(t, m, r1, r2)
+}
+
+// TestReplSeed3ReadOnly: a write on a replica is refused with Redis's
+// error and changes nothing; reads work.
+func TestReplSeed3ReadOnly(t *testing.T) {
+	m, r1, r2 := startTrio(t)
+	m.do(t, "SET", "name", "xd")
+	m.do(t, "RPUSH", "list", "a", "b")
+	for _, r := range []*node{r1, r2} {
+		waitGet(t, r, "name", "xd")
+		for _, cmd := range [][]string{{"SET", "name", "other"}, {"DEL", "name"}, {"RPUSH", "list", "c"}, {"FLUSHALL"}, {"INCR", "counter"}} {
+			if got := r.try(t, cmd...); string(got.raw) != "-READONLY You can't write against a read only replica.\r\n" {
+				t.Errorf("%s: %q = %s", r.name, cmd, got)
+			}
+		}
+		if got := r.do(t, "GET", "name"); string(got.data) != "xd" {
+			t.Errorf("%s: GET name = %s after the refused writes", r.name, got)
+		}
+		if got := r.do(t, "LRANGE", "list", "0", "-1"); len(got.elems) != 2 {
+			t.Errorf("%s: LRANGE list = %s", r.name, got)
+		}
+	}
+	waitSynced(t, m, r1, r2)
+}
+
+// TestReplSeed4MasterRestart: SHUTDOWN the master; the replicas show their
+// link down, keep serving reads and stay replicas. Restarted on its port
+// and dir (with no dump, as save is off), the master gets its replicas
+// back, which take its new, empty dataset and then its writes.
+func TestReplSeed4MasterRestart(t *testing.T) {
+	m, r1, r2 := startTrio(t)
+	m.do(t, "SET", "name", "xd")
+	waitSynced(t, m, r1, r2)
+	shutdown(t, m.s, m.c)
+	for _, r := range []*node{r1, r2} {
+		waitLink(t, r, "down")
+		f := r.info(t, "replication")
+		if f["role"] != "slave" {
+			t.Errorf("%s: role:%s with its master down", r.name, f["role"])
+		}
+		if _, ok := f["master_link_down_since_seconds"]; !ok {
+			t.Errorf("%s: no master_link_down_since_seconds while the link is down", r.name)
+		}
+		if got := r.do(t, "GET", "name"); string(got.data) != "xd" {
+			t.Errorf("%s: GET name = %s with the master down", r.name, got)
+		}
+		if got := r.try(t, "SET", "x", "y"); !got.isError() {
+			t.Errorf("%s: SET with the master down = %s", r.name, got)
+		}
+	}
+	time.Sleep(1500 * time.Millisecond) // the replicas try to reconnect meanwhile
+	for _, r := range []*node{r1, r2} {
+		r.alive(t)
+		if f := r.info(t, "replication"); f["role"] != "slave" || f["master_link_status"] != "down" {
+			t.Errorf("%s: role:%s master_link_status:%s", r.name, f["role"], f["master_link_status"])
+		}
+	}
+
+	m.restart(t)
+	waitOnline(t, m, r1, r2)
+	m.do(t, "SET", "after", "restart")
+	for _, r := range []*node{r1, r2} {
+		waitGet(t, r, "after", "restart")
+		if got := r.do(t, "EXISTS", "name"); string(got.data) != "0" {
+			t.Errorf("%s: the key of the master's previous life is still there", r.name)
+		}
+	}
+	waitSynced(t, m, r1, r2)
+}
+
+// TestReplSeed5Failover: with the master gone, REPLICAOF NO ONE on R1 and
+// REPLICAOF R1 on R2; R2 continues partially from R1 (PSYNC2), and writes
+// on R1 reach R2.
+func TestReplSeed5Failover(t *testing.T) {
+	m, r1, r2 := startTrio(t)
+	for i := range 50 {
+		m.do(t, "SET", "key:"+strconv.Itoa(i), strconv.Itoa(i))
+	}
+	waitSynced(t, m, r1, r2)
+	shutdown(t, m.s, m.c)
+	waitLink(t, r1, "down")
+	if o1, o2 := r1.offset(t), r2.offset(t); o1 != o2 {
+		t.Fatalf("after the master's shutdown: R1 at offset %d, R2 at %d", o1, o2)
+	}
+	oldID := r1.info(t, "replication")["master_replid"]
+	off := r1.offset(t)
+
+	r1.do(t, "REPLICAOF", "NO", "ONE")
+	f := r1.info(t, "replication")
+	if f["role"] != "master" || f["master_replid2"] != oldID || f["master_replid"] == oldID || f["second_repl_offset"] != strconv.FormatInt(off+1, 10) {
+		t.Errorf("R1 promoted: role:%s master_replid:%s master_replid2:%s second_repl_offset:%s; was %s at offset %d",
+			f["role"], f["master_replid"], f["master_replid2"], f["second_repl_offset"], oldID, off)
+	}
+	if got := r1.try(t, "SET", "promoted", "yes"); string(got.raw) != "+OK\r\n" {
+		t.Fatalf("R1 promoted: SET = %s", got)
+	}
+	r2.replicate(t, r1)
+	waitOnline(t, r1, r2)
+	r1.do(t, "SET", "name", "xd")
+	waitGet(t, r2, "name", "xd")
+	waitGet(t, r2, "promoted", "yes")
+	waitSynced(t, r1, r2)
+	if s := r1.syncs(t); s.full != 0 || s.partialOK != 1 {
+		t.Errorf("R1 after R2 moved to it: %v, want sync_full:0 sync_partial_ok:1", s)
+	}
+	if id := r2.info(t, "replication")["master_replid"]; id != r1.info(t, "replication")["master_replid"] {
+		t.Errorf("R2's master_replid %s, R1's %s", id, r1.info(t, "replication")["master_replid"])
+	}
+}
+
+// TestReplSeed6Chain: R2 replicates from R1, which replicates from M; a
+// write on M reaches R2, with M's replication ID and offset.
+func TestReplSeed6Chain(t *testing.T) {
+	m := startNode(t, "M", false)
+	r1 := startNode(t, "R1", false, m.replicaOf()...)
+	r2 := startNode(t, "R2", false, r1.replicaOf()...)
+	waitOnline(t, m, r1)
+	waitOnline(t, r1, r2)
+	m.do(t, "SET", "name", "xd")
+	m.do(t, "SELECT", "5")
+	m.do(t, "HSET", "h", "f", "v")
+	waitGet(t, r2, "name", "xd")
+	waitSynced(t, m, r1, r2)
+	if got := r2.do(t, "ROLE"); len(got.elems) != 5 || string(got.elems[2].data) != strconv.Itoa(r1.port) {
+		t.Errorf("R2: ROLE = %s, want a replica of R1", got)
+	}
+	mf, f := m.info(t, "replication"), r2.info(t, "replication")
+	if f["master_replid"] != mf["master_replid"] {
+		t.Errorf("R2's master_replid %s, M's %s", f["master_replid"], mf["master_replid"])
+	}
+	if s := r1.syncs(t); s.full != 1 {
+		t.Errorf("R1: %v, want one full sync (R2's)", s)
+	}
+}
+
+// TestReplSeed7PartialAndFull: a replica whose link breaks briefly comes
+// back with a partial resync; one that was gone longer than the backlog
+// holds comes back with a full one.
+func TestReplSeed7PartialAndFull(t *testing.T) {
+	m := startNode(t, "M", false, "--repl-backlog-size", "16kb")
+	r := startNode(t, "R", false, m.replicaOf()...)
+	waitOnline(t, m, r)
+	m.do(t, "SET", "name", "xd")
+	waitSynced(t, m, r)
+
+	// The stream selected db 5 before the break; the master does not
+	// select it again after the partial resync, so the replica must still
+	// apply the writes that follow in db 5.
+	//
+	// KNOWN BUG: lagwise's replica applies them in db 0: stream() (in
+	// backend/repl_replica.go) resets the applying client to db 0 at
+	// every (re)connection, where Redis keeps the cached master's db.
+	// Repro: this test; expected GET key5 in db 5 = "after" on the
+	// replica, got nil (the key is in db 0).
+	m.do(t, "SELECT", "5")
+	m.do(t, "SET", "key5", "before")
+	waitSynced(t, m, r)
+	before := m.syncs(t)
+	killMasterLink(t, r, m)
+	m.do(t, "SET", "key5", "after")
+	m.do(t, "SELECT", "0")
+	waitResync(t, m, before)
+	m.do(t, "SET", "while", "down")
+	m.do(t, "RPUSH", "list", "a", "b", "c")
+	waitGet(t, r, "while", "down")
+	r.do(t, "SELECT", "5")
+	if got := r.do(t, "GET", "key5"); string(got.data) != "after" {
+		t.Errorf("after a partial resync, GET key5 in db 5 on the replica = %s, want \"after\"", got)
+	}
+	r.do(t, "SELECT", "0")
+	if got := r.do(t, "GET", "key5"); !got.null {
+		t.Errorf("after a partial resync, GET key5 in db 0 on the replica = %s, want nil", got)
+	}
+	waitSynced(t, m, r)
+	if s := m.syncs(t); s.partialOK != before.partialOK+1 || s.full != before.full {
+		t.Errorf("after a brief break: %v, was %v; want one more partial resync and no full one", s, before)
+	}
+
+	// Gone for more than the backlog holds: paused, its link killed, and
+	// 64 KB written meanwhile.
+	before = m.syncs(t)
+	had := r.offset(t)
+	r.signal(t, syscall.SIGSTOP)
+	killReplicas(t, m)
+	for i := range 64 {
+		m.do(t, "SET", "big:"+strconv.Itoa(i), strings.Repeat(strconv.Itoa(i%10), 1024))
+	}
+	if first := m.intField(t, "replication", "repl_backlog_first_byte_offset"); first <= had+1 {
+		t.Fatalf("the backlog starts at %d: it still holds the paused replica's next byte %d", first, had+1)
+	}
+	r.signal(t, syscall.SIGCONT)
+	waitGet(t, r, "big:63", strings.Repeat("3", 1024))
+	waitSynced(t, m, r)
+	if s := m.syncs(t); s.full != before.full+1 || s.partialErr != before.partialErr+1 || s.partialOK != before.partialOK {
+		t.Errorf("after a break longer than the backlog: %v, was %v; want one more full resync after a refused PSYNC", s, before)
+	}
+}
