@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -13,12 +16,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lagwise/lagwise/rdb"
 )
 
-// The replication tests: the seed scenarios of the replication spec, and
+// The replication tests: the seed scenarios of the replication spec,
 // partial resyncs under load, PSYNC2 (promotions, chains, a master
-// restarted from its dump). With LAGWISE_DIFF_AGAINST=redis every lagwise
-// server is a redis-server, which checks the tests themselves.
+// restarted from its dump), and the exact bytes and offsets of the
+// stream. With LAGWISE_DIFF_AGAINST=redis every lagwise server is a
+// redis-server, which checks the tests themselves.
 
 // replWait bounds the wait for any replication state (a link up, offsets
 // equal, a full resync done).
@@ -1115,5 +1121,399 @@ func TestReplPSYNC2MasterRestart(t *testing.T) {
 	}
 	if s := m.syncs(t); s.full != 0 || s.partialOK < 1 || s.partialOK != 2 {
 		t.Errorf("the restarted master: %v, want sync_full:0 sync_partial_ok:2", s)
+	}
+}
+
+// ---------------------------------------------------------------- the stream's bytes
+
+// rawReplica is a replica played by the test over a raw connection: it
+// does the handshake itself and reads the stream byte for byte.
+type rawReplica struct {
+	conn    net.Conn
+	r       *bufio.Reader
+	id      string
+	start   int64  // the offset of +FULLRESYNC
+	read    int64  // stream bytes read since
+	framing string // "$EOF:" or "$<len>"
+}
+
+// rawSync does a replica's handshake with the master at addr, asks for a
+// full resync (PSYNC ? -1), checks the framing of the snapshot and skips
+// it, and acknowledges the offset, as a replica does after loading it.
+func rawSync(t *testing.T, addr string, capaEOF bool) *rawReplica {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, replyTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	rr := &rawReplica{conn: conn, r: bufio.NewReader(conn)}
+	capa := []string{"REPLCONF", "capa", "psync2"}
+	if capaEOF {
+		capa = []string{"REPLCONF", "capa", "eof", "capa", "psync2"}
+	}
+	for _, step := range []struct {
+		cmd  []string
+		want string
+	}{
+		{[]string{"PING"}, "+PONG"},
+		{[]string{"REPLCONF", "listening-port", "4242"}, "+OK"},
+		{capa, "+OK"},
+		{[]string{"PSYNC", "?", "-1"}, "+FULLRESYNC "},
+	} {
+		rr.send(t, step.cmd...)
+		if line := rr.line(t); !strings.HasPrefix(line, step.want) {
+			t.Fatalf("%q: %q, want %q", step.cmd, line, step.want)
+		} else if f := strings.Fields(line); f[0] == "+FULLRESYNC" {
+			if len(f) != 3 || len(f[1]) != 40 {
+				t.Fatalf("PSYNC ? -1: %q", line)
+			}
+			rr.id = f[1]
+			rr.start, err = strconv.ParseInt(f[2], 10, 64)
+			if err != nil {
+				t.Fatalf("PSYNC ? -1: %q", line)
+			}
+		}
+	}
+
+	var payload []byte
+	header := rr.line(t)
+	conn.SetReadDeadline(time.Now().Add(replWait))
+	if mark, ok := strings.CutPrefix(header, "$EOF:"); ok {
+		rr.framing = "$EOF:"
+		if len(mark) != 40 {
+			t.Fatalf("the snapshot's header %q: the EOF mark is not 40 bytes", header)
+		}
+		for !bytes.HasSuffix(payload, []byte(mark)) {
+			b, err := rr.r.ReadByte()
+			if err != nil {
+				t.Fatalf("reading the snapshot: %v after %d bytes", err, len(payload))
+			}
+			payload = append(payload, b)
+		}
+		payload = payload[:len(payload)-40]
+	} else {
+		rr.framing = "$<len>"
+		n, err := strconv.Atoi(strings.TrimPrefix(header, "$"))
+		if !strings.HasPrefix(header, "$") || err != nil || n < 0 {
+			t.Fatalf("the snapshot's header: %q", header)
+		}
+		payload = make([]byte, n)
+		if _, err := io.ReadFull(rr.r, payload); err != nil {
+			t.Fatalf("reading the snapshot: %v", err)
+		}
+	}
+	if !bytes.HasPrefix(payload, []byte("REDIS0010")) || len(payload) < 18 || payload[len(payload)-9] != 0xff {
+		t.Fatalf("the snapshot (%s) is not an RDB 10 file: %q", rr.framing, payload)
+	}
+	body, sum := payload[:len(payload)-8], payload[len(payload)-8:]
+	if got := rdb.CRC64(0, body); !bytes.Equal(sum, make([]byte, 8)) && string(sum) != string(binaryLE(got)) {
+		t.Fatalf("the snapshot's checksum %x, computed %x", sum, binaryLE(got))
+	}
+	// Acknowledge the load. Redis starts the stream after a diskless
+	// transfer at the first ACK it gets once it has seen the transfer
+	// end, so, as a replica does every second, ACK again until the
+	// stream (a ping at least) starts.
+	deadline := time.Now().Add(replWait)
+	for {
+		rr.ack(t, rr.start)
+		conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		if _, err := rr.r.Peek(1); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no stream within %v of the snapshot", replWait)
+		}
+	}
+	return rr
+}
+
+func binaryLE(v uint64) []byte {
+	b := make([]byte, 8)
+	for i := range b {
+		b[i] = byte(v >> (8 * i))
+	}
+	return b
+}
+
+func (rr *rawReplica) send(t *testing.T, args ...string) {
+	t.Helper()
+	rr.conn.SetWriteDeadline(time.Now().Add(replyTimeout))
+	if _, err := rr.conn.Write(encodeCommand(toBytes(args))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// line reads a line of the handshake, skipping the newlines a master
+// sends as keep-alives, and returns it without its CRLF.
+func (rr *rawReplica) line(t *testing.T) string {
+	t.Helper()
+	rr.conn.SetReadDeadline(time.Now().Add(replWait))
+	for {
+		l, err := rr.r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the handshake: %v", err)
+		}
+		if l == "\n" {
+			continue
+		}
+		if !strings.HasSuffix(l, "\r\n") {
+			t.Fatalf("the handshake: a line without CRLF: %q", l)
+		}
+		return strings.TrimSuffix(l, "\r\n")
+	}
+}
+
+func (rr *rawReplica) ack(t *testing.T, off int64) {
+	t.Helper()
+	rr.send(t, "REPLCONF", "ACK", strconv.FormatInt(off, 10))
+}
+
+// next reads one command of the stream.
+func (rr *rawReplica) next(t *testing.T, timeout time.Duration) *reply {
+	t.Helper()
+	rr.conn.SetReadDeadline(time.Now().Add(timeout))
+	c, err := readReply(rr.r)
+	if err != nil {
+		t.Fatalf("reading the stream after %d bytes: %v", rr.read, err)
+	}
+	if !c.isArray() || len(c.elems) == 0 {
+		t.Fatalf("the stream after %d bytes: %s is not a command", rr.read, c)
+	}
+	rr.read += int64(len(c.raw))
+	return c
+}
+
+var pingBytes = "*1\r\n$4\r\nping\r\n"
+
+// nextCommand reads the next command of the stream that is not a ping.
+func (rr *rawReplica) nextCommand(t *testing.T) *reply {
+	t.Helper()
+	for {
+		if c := rr.next(t, 5*time.Second); string(c.raw) != pingBytes {
+			return c
+		}
+	}
+}
+
+// checkOffset requires the master's master_repl_offset to be the offset
+// of +FULLRESYNC plus the bytes read, reading the pings the master may
+// have sent meanwhile.
+func (rr *rawReplica) checkOffset(t *testing.T, master *client, step string) {
+	t.Helper()
+	for {
+		off, err := strconv.ParseInt(infoFieldOf(t, master, "replication", "master_repl_offset"), 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch got := rr.start + rr.read; {
+		case got == off:
+			return
+		case got > off:
+			t.Fatalf("%s: master_repl_offset %d, but %d bytes of stream after offset %d were received", step, off, rr.read, rr.start)
+		}
+		if c := rr.next(t, 5*time.Second); string(c.raw) != pingBytes {
+			t.Fatalf("%s: master_repl_offset %d, received up to %d, then %s", step, off, rr.start+rr.read-int64(len(c.raw)), c)
+		}
+	}
+}
+
+// infoFieldOf is a field of an INFO section.
+func infoFieldOf(t *testing.T, c *client, section, name string) string {
+	t.Helper()
+	for _, line := range strings.Split(string(must(t, c, "INFO", section).data), "\r\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return v
+		}
+	}
+	t.Fatalf("INFO %s has no %s field", section, name)
+	return ""
+}
+
+// cmdBytes is a command as it travels in the stream.
+func cmdBytes(args ...string) string { return string(encodeCommand(toBytes(args))) }
+
+// streamStep is a step of TestReplStreamBytes: what a client does, and
+// the stream it must produce, exactly, as Redis 7.0 sends it.
+type streamStep struct {
+	name string
+	cmds [][]string
+	want []string
+	// pxat is the relative expiry of the commands with an absolute PXAT
+	// time, which can only be checked against the clock; the recorded
+	// time is replaced by "<ms>".
+	pxat time.Duration
+	// sleep is a pause between the commands and the last one.
+	sleep time.Duration
+}
+
+var (
+	streamSelect = func(db string) string { return cmdBytes("SELECT", db) }
+	streamMulti  = "*1\r\n$5\r\nMULTI\r\n"
+	streamExec   = "*1\r\n$4\r\nEXEC\r\n"
+)
+
+var streamSteps = []streamStep{
+	{name: "SET in db 0", cmds: [][]string{{"set", "k1", "v1"}},
+		want: []string{streamSelect("0"), cmdBytes("set", "k1", "v1")}},
+	{name: "SELECT 3 then SET", cmds: [][]string{{"select", "3"}, {"set", "k2", "v2"}},
+		want: []string{streamSelect("3"), cmdBytes("set", "k2", "v2")}},
+	{name: "MULTI with two writes", cmds: [][]string{{"multi"}, {"set", "a", "1"}, {"get", "a"}, {"incr", "cnt"}, {"exec"}},
+		want: []string{streamMulti, cmdBytes("set", "a", "1"), cmdBytes("incr", "cnt"), streamExec}},
+	{name: "MULTI with one write", cmds: [][]string{{"multi"}, {"get", "a"}, {"set", "b", "2"}, {"exec"}},
+		want: []string{cmdBytes("set", "b", "2")}},
+	{name: "writes that change nothing", cmds: [][]string{{"set", "b", "3", "nx"}, {"del", "missing"}, {"srem", "missing", "x"}, {"set", "marker", "m"}},
+		want: []string{cmdBytes("set", "marker", "m")}},
+	{name: "SET EX", cmds: [][]string{{"set", "ek", "ev", "ex", "100"}}, pxat: 100 * time.Second,
+		want: []string{cmdBytes("SET", "ek", "ev", "PXAT", "<ms>")}},
+	{name: "SET PX", cmds: [][]string{{"set", "gone", "x", "px", "50"}}, pxat: 50 * time.Millisecond,
+		want: []string{cmdBytes("SET", "gone", "x", "PXAT", "<ms>")}},
+	{name: "an expired key read", cmds: [][]string{{"get", "gone"}}, sleep: 100 * time.Millisecond,
+		want: []string{cmdBytes("DEL", "gone")}},
+	{name: "INCRBYFLOAT", cmds: [][]string{{"incrbyfloat", "f", "1.5"}},
+		want: []string{cmdBytes("SET", "f", "1.5", "KEEPTTL")}},
+	{name: "GETSET", cmds: [][]string{{"getset", "k2", "v3"}},
+		want: []string{cmdBytes("SET", "k2", "v3")}},
+	{name: "a write in another db", cmds: [][]string{{"select", "15"}, {"rpush", "l", "x"}, {"select", "3"}, {"rpush", "l", "y"}},
+		want: []string{streamSelect("15"), cmdBytes("rpush", "l", "x"), streamSelect("3"), cmdBytes("rpush", "l", "y")}},
+}
+
+// streamStepResult is what one step produced, with PXAT times replaced.
+type streamStepResult struct {
+	name string
+	got  []string
+}
+
+// recordStream plays a replica of s, runs streamSteps, checks each step's
+// stream against its want and master_repl_offset against the bytes
+// received, then WAIT's GETACK and the periodic ping, and returns what
+// each step produced.
+func recordStream(t *testing.T, s *server) []streamStepResult {
+	t.Helper()
+	rr := rawSync(t, s.addr, true)
+	if rr.framing != "$EOF:" {
+		t.Errorf("with capa eof and repl-diskless-sync yes the snapshot came as %s, want $EOF:", rr.framing)
+	}
+	c := s.connect(t)
+	must(t, c, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+	rr.checkOffset(t, c, "after the full resync")
+	var results []streamStepResult
+	for _, st := range streamSteps {
+		before := time.Now()
+		for i, cmd := range st.cmds {
+			if i == len(st.cmds)-1 && st.sleep > 0 {
+				time.Sleep(st.sleep)
+			}
+			must(t, c, cmd...)
+		}
+		after := time.Now()
+		var got []string
+		for range st.want {
+			cmd := rr.nextCommand(t)
+			raw := string(cmd.raw)
+			if len(cmd.elems) == 5 && strings.EqualFold(string(cmd.elems[3].data), "PXAT") && st.pxat > 0 {
+				ms, err := strconv.ParseInt(string(cmd.elems[4].data), 10, 64)
+				lo, hi := before.Add(st.pxat).UnixMilli(), after.Add(st.pxat).UnixMilli()+1
+				if err != nil || ms < lo || ms > hi {
+					t.Errorf("%s: %s: PXAT %s, want a time in [%d, %d]", st.name, cmd, cmd.elems[4].data, lo, hi)
+				}
+				argv := make([]string, 5)
+				for i, e := range cmd.elems {
+					argv[i] = string(e.data)
+				}
+				if raw != cmdBytes(argv...) {
+					t.Errorf("%s: %q is not in canonical RESP", st.name, raw)
+				}
+				argv[4] = "<ms>"
+				raw = cmdBytes(argv...)
+			}
+			got = append(got, raw)
+		}
+		if !slices.Equal(got, st.want) {
+			t.Errorf("%s: the stream carried\n%q\nwant (Redis 7.0)\n%q", st.name, got, st.want)
+		}
+		results = append(results, streamStepResult{st.name, got})
+		rr.checkOffset(t, c, st.name)
+	}
+
+	// WAIT asks for an ACK with REPLCONF GETACK *; the ACK of the offset
+	// before it satisfies the WAIT.
+	//
+	// KNOWN BUG: lagwise's WAIT ignores that ACK and returns :0 at its
+	// timeout. A client's WAIT offset (woff, set in Server.process after
+	// every command) includes the GETACK that the WAIT itself fed, and
+	// reads move it too; Redis sets it only after a command that
+	// propagated something. Repro: this step, or a lagwise master, a
+	// replica with --repl-ack-interval 5000, SET then WAIT 1 1000:
+	// expected :1 at once, got :0 after 1 s.
+	must(t, c, "set", "w", "1")
+	rr.nextCommand(t)
+	rr.checkOffset(t, c, "before WAIT")
+	acked := rr.start + rr.read
+	if err := c.send(toBytes([]string{"WAIT", "1", "2000"})); err != nil {
+		t.Fatal(err)
+	}
+	getack := rr.nextCommand(t)
+	if want := cmdBytes("REPLCONF", "GETACK", "*"); string(getack.raw) != want {
+		t.Errorf("WAIT: the stream carried %s, want %q", getack, want)
+	}
+	results = append(results, streamStepResult{"WAIT", []string{string(getack.raw)}})
+	rr.ack(t, acked)
+	if r, err := c.read(); err != nil || string(r.raw) != ":1\r\n" {
+		t.Errorf("WAIT 1 2000 after the replica's ACK of the offset before GETACK = %v, %v; want :1", r, err)
+	}
+	rr.checkOffset(t, c, "after WAIT")
+
+	// The ping, every repl-ping-replica-period (1 s here).
+	ping := rr.next(t, 3*time.Second)
+	if string(ping.raw) != pingBytes {
+		t.Errorf("with no writes, the stream carried %s, want the ping %q", ping, pingBytes)
+	}
+	results = append(results, streamStepResult{"ping", []string{string(ping.raw)}})
+	rr.checkOffset(t, c, "after a ping")
+	return results
+}
+
+// TestReplStreamBytes plays a replica of lagwise and of Redis 7.0 with a
+// raw connection, and checks the stream byte for byte after known
+// commands (SELECT, MULTI/EXEC wrapping, relative expiry times made
+// absolute, DEL of an expired key, GETACK, the ping) and
+// master_repl_offset against the bytes received; then compares lagwise's
+// stream with Redis's. It also checks the $<len> framing of a transfer to
+// a replica without capa eof.
+func TestReplStreamBytes(t *testing.T) {
+	dirs := []string{"--repl-ping-replica-period", "1"}
+	var got [2][]streamStepResult
+	for i, name := range []string{"redis", "lagwise"} {
+		t.Run(name, func(t *testing.T) {
+			n := startNode(t, name, i == 0, dirs...)
+			got[i] = recordStream(t, n.s)
+
+			rr := rawSync(t, n.s.addr, false)
+			if rr.framing != "$<len>" {
+				t.Errorf("without capa eof the snapshot came as %s, want $<len>", rr.framing)
+			}
+			c := n.s.connect(t)
+			must(t, c, "set", "after", "len")
+			if cmd := rr.nextCommand(t); string(cmd.raw) != streamSelect("0") {
+				t.Errorf("the first command after a $<len> transfer: %s, want SELECT 0", cmd)
+			}
+			if cmd := rr.nextCommand(t); string(cmd.raw) != cmdBytes("set", "after", "len") {
+				t.Errorf("after a $<len> transfer: %s, want the SET", cmd)
+			}
+			rr.checkOffset(t, c, "after a $<len> transfer")
+		})
+	}
+	if got[0] == nil || got[1] == nil {
+		return
+	}
+	for i := range got[0] {
+		if i >= len(got[1]) {
+			t.Errorf("lagwise's stream stopped before %s", got[0][i].name)
+			break
+		}
+		if !slices.Equal(got[0][i].got, got[1][i].got) {
+			t.Errorf("%s: Redis 7.0 sent\n%q\nlagwise\n%q", got[0][i].name, got[0][i].got, got[1][i].got)
+		}
 	}
 }
