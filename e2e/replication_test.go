@@ -23,8 +23,9 @@ import (
 // The replication tests: the seed scenarios of the replication spec,
 // partial resyncs under load, PSYNC2 (promotions, chains, a master
 // restarted from its dump), the exact bytes and offsets of the stream,
-// and WAIT and min-replicas. With LAGWISE_DIFF_AGAINST=redis every
-// lagwise server is a redis-server, which checks the tests themselves.
+// WAIT and min-replicas, and interop with Redis 7.0 in both directions.
+// With LAGWISE_DIFF_AGAINST=redis every lagwise server is a redis-server,
+// which checks the tests themselves.
 
 // replWait bounds the wait for any replication state (a link up, offsets
 // equal, a full resync done).
@@ -1638,4 +1639,110 @@ func TestReplMinReplicas(t *testing.T) {
 		return string(got.raw) == "+OK\r\n", got.String()
 	})
 	waitGet(t, r, "k", "again")
+}
+
+// ---------------------------------------------------------------- interop
+
+// moreWrites are writes of every type over several dbs, MULTI blocks and
+// expiry times, short ones included, for the interop tests; tag makes
+// each round different.
+func moreWrites(t *testing.T, n *node, tag string) {
+	t.Helper()
+	c := n.connectNode(t)
+	for _, db := range []string{"0", "3", "7"} {
+		must(t, c, "SELECT", db)
+		must(t, c, "SET", "str:"+tag, "v-"+tag, "EX", "1000")
+		must(t, c, "SET", "short:"+tag, "gone soon", "PX", "100")
+		must(t, c, "INCRBYFLOAT", "float:"+tag, "2.5")
+		must(t, c, "RPUSH", "list:"+tag, "a", "b", "c")
+		must(t, c, "LPOP", "list:"+tag)
+		must(t, c, "SADD", "set:"+tag, "1", "2", "x")
+		must(t, c, "SPOP", "set:"+tag)
+		must(t, c, "HSET", "hash:"+tag, "f", "v", "n", "1")
+		must(t, c, "HINCRBYFLOAT", "hash:"+tag, "n", "0.5")
+		must(t, c, "ZADD", "zset:"+tag, "1", "a", "2", "b", "3", "c")
+		must(t, c, "ZPOPMAX", "zset:"+tag)
+		must(t, c, "PEXPIRE", "hash:"+tag, "5000000")
+		must(t, c, "MULTI")
+		must(t, c, "INCR", "counter")
+		must(t, c, "RPUSH", "list:multi", tag)
+		must(t, c, "EXPIRE", "list:multi", "100000")
+		must(t, c, "EXEC")
+		must(t, c, "MULTI")
+		must(t, c, "SET", "single:"+tag, "1")
+		must(t, c, "EXEC")
+		must(t, c, "GETEX", "str:"+tag, "PX", "9000000")
+		must(t, c, "RENAME", "list:"+tag, "renamed:"+tag)
+	}
+	time.Sleep(150 * time.Millisecond) // the short keys expire; reads make the master delete them
+	for _, db := range []string{"0", "3", "7"} {
+		must(t, c, "SELECT", db)
+		if r := must(t, c, "GET", "short:"+tag); !r.null {
+			t.Fatalf("short:%s did not expire", tag)
+		}
+	}
+}
+
+// compareNodes compares the full states (every key's encoding, expiry
+// time and value) of two nodes.
+func compareNodes(t *testing.T, a, b *node) {
+	t.Helper()
+	compareStates(t, captureState(t, a.c), captureState(t, b.c), a.name, b.name)
+}
+
+// TestReplInteropRedisReplica: a real redis-server replica of a lagwise
+// master loads its full resync (every type and encoding, expiry times,
+// 50000 keys of DEBUG POPULATE), continues partially after its link is
+// killed, and ends identical.
+func TestReplInteropRedisReplica(t *testing.T) {
+	m := startNode(t, "M", false)
+	buildDataset(t, m.c)
+	m.do(t, "SELECT", "1")
+	m.do(t, "DEBUG", "POPULATE", "50000", "pop", "20")
+	m.do(t, "SELECT", "0")
+	r := startNode(t, "R", true, m.replicaOf()...)
+	waitOnline(t, m, r)
+	waitSynced(t, m, r)
+	compareNodes(t, m, r)
+
+	before := m.syncs(t)
+	killMasterLink(t, r, m)
+	moreWrites(t, m, "after-kill")
+	waitResync(t, m, before)
+	killReplicas(t, m)
+	moreWrites(t, m, "after-second-kill")
+	waitSynced(t, m, r)
+	if s := m.syncs(t); s.full != before.full || s.partialOK != before.partialOK+2 {
+		t.Errorf("after two link kills: %v, was %v; want two more partial resyncs", s, before)
+	}
+	compareNodes(t, m, r)
+}
+
+// TestReplInteropLagwiseReplica: a lagwise replica of a real redis-server
+// master takes its full resync and its stream (every type, expiry times,
+// MULTI blocks, expired keys' DELs), continues partially after its link
+// is killed, and ends identical.
+func TestReplInteropLagwiseReplica(t *testing.T) {
+	m := startNode(t, "M", true)
+	buildDataset(t, m.c)
+	m.do(t, "SELECT", "1")
+	m.do(t, "DEBUG", "POPULATE", "50000", "pop", "20")
+	m.do(t, "SELECT", "0")
+	r := startNode(t, "R", false, m.replicaOf()...)
+	waitOnline(t, m, r)
+	waitSynced(t, m, r)
+	compareNodes(t, m, r)
+
+	moreWrites(t, m, "streamed")
+	before := m.syncs(t)
+	killMasterLink(t, r, m)
+	moreWrites(t, m, "after-kill")
+	waitResync(t, m, before)
+	killReplicas(t, m)
+	moreWrites(t, m, "after-second-kill")
+	waitSynced(t, m, r)
+	if s := m.syncs(t); s.full != before.full || s.partialOK != before.partialOK+2 {
+		t.Errorf("after two link kills: %v, was %v; want two more partial resyncs", s, before)
+	}
+	compareNodes(t, m, r)
 }
