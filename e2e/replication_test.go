@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,9 +24,9 @@ import (
 // The replication tests: the seed scenarios of the replication spec,
 // partial resyncs under load, PSYNC2 (promotions, chains, a master
 // restarted from its dump), the exact bytes and offsets of the stream,
-// WAIT and min-replicas, and interop with Redis 7.0 in both directions.
-// With LAGWISE_DIFF_AGAINST=redis every lagwise server is a redis-server,
-// which checks the tests themselves.
+// WAIT and min-replicas, interop with Redis 7.0 in both directions, and a
+// fake master sending bad input. With LAGWISE_DIFF_AGAINST=redis every
+// lagwise server is a redis-server, which checks the tests themselves.
 
 // replWait bounds the wait for any replication state (a link up, offsets
 // equal, a full resync done).
@@ -1745,4 +1746,192 @@ func TestReplInteropLagwiseReplica(t *testing.T) {
 		t.Errorf("after two link kills: %v, was %v; want two more partial resyncs", s, before)
 	}
 	compareNodes(t, m, r)
+}
+
+// ---------------------------------------------------------------- bad input
+
+// badMaster is a master played by the test that answers a replica's
+// handshake and then misbehaves.
+type badMaster struct {
+	ln    net.Listener
+	psync chan []string // the PSYNC of each connection
+}
+
+func newBadMaster(t *testing.T) *badMaster {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return &badMaster{ln: ln, psync: make(chan []string, 16)}
+}
+
+func (b *badMaster) port() string {
+	return strconv.Itoa(b.ln.Addr().(*net.TCPAddr).Port)
+}
+
+// serve answers the handshake of every connection with +PONG and +OK.
+// On the first connection it answers PSYNC with misbehave, reads whatever
+// the replica sends until it closes the connection, and closes it after
+// 1.5 s if the replica did not; later connections are closed at PSYNC.
+func (b *badMaster) serve(misbehave func(conn net.Conn, psync []string)) {
+	for first := true; ; first = false {
+		conn, err := b.ln.Accept()
+		if err != nil {
+			return
+		}
+		go func(first bool) {
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			br := bufio.NewReader(conn)
+			for {
+				cmd, err := readReply(br)
+				if err != nil || !cmd.isArray() || len(cmd.elems) == 0 {
+					return
+				}
+				var argv []string
+				for _, e := range cmd.elems {
+					argv = append(argv, string(e.data))
+				}
+				switch strings.ToUpper(argv[0]) {
+				case "PING":
+					conn.Write([]byte("+PONG\r\n"))
+					continue
+				case "PSYNC", "SYNC":
+				default:
+					conn.Write([]byte("+OK\r\n"))
+					continue
+				}
+				b.psync <- argv
+				if !first {
+					return
+				}
+				misbehave(conn, argv)
+				conn.SetDeadline(time.Now().Add(1500 * time.Millisecond))
+				io.Copy(io.Discard, conn)
+				return
+			}
+		}(first)
+	}
+}
+
+// fullResync is +FULLRESYNC and payload framed as $<len>.
+func fullResync(payload []byte) []byte {
+	b := []byte("+FULLRESYNC 0123456789abcdef0123456789abcdef01234567 1000\r\n$" + strconv.Itoa(len(payload)) + "\r\n")
+	return append(b, payload...)
+}
+
+// TestReplBadMaster: a replica that holds data from a real master is
+// pointed at a master that answers its handshake and then sends garbage,
+// a truncated or corrupt RDB, an absurd bulk length, or a bad stream. The
+// replica logs why it dropped the link, keeps serving its old data,
+// retries (the bad master sees a second connection), and does not crash;
+// pointed back at the real master, it syncs again. lagwise always loads a
+// full resync beside its data, as Redis does with repl-diskless-load
+// swapdb, which the replica is given so that Redis passes too.
+func TestReplBadMaster(t *testing.T) {
+	good := startNode(t, "M", false)
+	buildDataset(t, good.c)
+	r := startNode(t, "R", false, append([]string{"--repl-diskless-load", "swapdb"}, good.replicaOf()...)...)
+	waitOnline(t, good, r)
+	waitSynced(t, good, r)
+	want := digest(t, r.c)
+
+	// A real dump of different data, to cut and corrupt.
+	srcDir := t.TempDir()
+	src := startNodeIn(t, "src", false, srcDir)
+	src.do(t, "DEBUG", "POPULATE", "2000", "other", "100")
+	src.do(t, "SAVE")
+	dump := readFile(t, filepath.Join(srcDir, "dump.rdb"))
+	corrupt := bytes.Clone(dump)
+	corrupt[len(corrupt)-20] ^= 0x55 // a byte of the last key's value: the checksum no longer matches
+	mark := strings.Repeat("m", 40)
+
+	cases := []struct {
+		name string
+		send []byte
+		// thenClose closes the connection right after sending.
+		thenClose bool
+		// fresh: the replica must ask PSYNC ? -1 the next time, as Redis
+		// does after a protocol error in the stream.
+		fresh bool
+		// history: the replica syncs from the real master first, so that
+		// it asks PSYNC with a replication ID, which +CONTINUE answers
+		// (Redis 7.0.15 crashes on a +CONTINUE to PSYNC ? -1).
+		history bool
+		// redisExits: Redis 7.0.15 exits on this one ("Terminating
+		// server after rdb file reading failure"); lagwise must not.
+		redisExits bool
+	}{
+		{name: "garbage reply to PSYNC", send: []byte("hello, I am not a master\r\n")},
+		{name: "binary garbage", send: []byte("\x00\xff\xfe garbage \x01\r\n\x80\x81"), thenClose: true},
+		{name: "garbage instead of the RDB", send: fullResync([]byte(strings.Repeat("not an rdb ", 10)))},
+		{name: "truncated RDB", send: fullResync(dump)[:len(dump)/2], thenClose: true},
+		{name: "truncated diskless RDB", send: append([]byte("+FULLRESYNC 0123456789abcdef0123456789abcdef01234567 1000\r\n$EOF:"+mark+"\r\n"), dump[:len(dump)-100]...), thenClose: true},
+		{name: "bad checksum", send: fullResync(corrupt), redisExits: true},
+		{name: "absurd bulk length", send: []byte("+FULLRESYNC 0123456789abcdef0123456789abcdef01234567 1000\r\n$99999999999999999999999\r\nREDIS0010"), thenClose: true},
+		{name: "huge bulk length", send: []byte("+FULLRESYNC 0123456789abcdef0123456789abcdef01234567 1000\r\n$1099511627776\r\nREDIS0010\xfa"), thenClose: true},
+		{name: "negative bulk length", send: []byte("+FULLRESYNC 0123456789abcdef0123456789abcdef01234567 1000\r\n$-5\r\n"), thenClose: true},
+		{name: "bad bulk length in the stream", send: []byte("+CONTINUE\r\n*3\r\n$3\r\nSET\r\n$x\r\nk"), history: true, fresh: true},
+		{name: "not a command in the stream", send: []byte("+CONTINUE\r\n*1\r\n:1\r\n"), history: true, fresh: true},
+		// Neither Redis nor lagwise limits the bulk length of a master's
+		// commands: the replica waits for the data.
+		{name: "huge bulk length in the stream", send: []byte("+CONTINUE\r\n*3\r\n$3\r\nSET\r\n$99999999999\r\nk"), history: true},
+		{name: "absurd multibulk count in the stream", send: []byte("+CONTINUE\r\n*99999999999\r\n$3\r\nSET\r\n"), history: true, fresh: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.redisExits && againstRedis() {
+				t.Skip("Redis 7.0 exits on this input")
+			}
+			if tc.history {
+				r.replicate(t, good)
+				waitSynced(t, good, r)
+			}
+			bm := newBadMaster(t)
+			go bm.serve(func(conn net.Conn, psync []string) {
+				conn.Write(tc.send)
+				if tc.thenClose {
+					conn.Close()
+				}
+			})
+			logFrom := len(r.s.log.String())
+			r.do(t, "REPLICAOF", "127.0.0.1", bm.port())
+			first := waitPsync(t, bm)
+			second := waitPsync(t, bm)
+			if tc.fresh && (len(second) != 3 || second[1] != "?" || second[2] != "-1") {
+				t.Errorf("after a bad stream the replica asked %q, want PSYNC ? -1", second)
+			}
+			r.alive(t)
+			if got := digest(t, r.c); got != want {
+				t.Errorf("the replica's data changed: DEBUG DIGEST %s, was %s", got, want)
+			}
+			if got := r.do(t, "GET", "str:embstr"); string(got.data) != "hello db0" {
+				t.Errorf("GET str:embstr = %s", got)
+			}
+			logged := r.s.log.String()[logFrom:]
+			if !regexp.MustCompile(`(?i)error|fail|unexpected|invalid|bad|protocol|lost|eof|corrupt|checksum|short|wrong|refus`).MatchString(logged) {
+				t.Errorf("the replica logged no reason for dropping the link; its log since REPLICAOF:\n%s", logged)
+			}
+			t.Logf("PSYNCs %q, %q; log:\n%s", first, second, logged)
+		})
+	}
+
+	r.replicate(t, good)
+	good.do(t, "SET", "back", "again")
+	waitGet(t, r, "back", "again")
+	waitSynced(t, good, r)
+}
+
+// waitPsync waits for the next connection of the replica to reach PSYNC.
+func waitPsync(t *testing.T, bm *badMaster) []string {
+	t.Helper()
+	select {
+	case p := <-bm.psync:
+		return p
+	case <-time.After(replWait):
+		t.Fatalf("the replica did not connect (again) within %v", replWait)
+		return nil
+	}
 }
