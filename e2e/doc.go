@@ -12,6 +12,12 @@
 // package replication's replica side (handshake, offsets, GETACK answers)
 // against what Redis does with the same bytes.
 //
+// replication_test.go runs lagwise servers (and redis-servers) as masters,
+// replicas and chains of them: the replication spec's seed scenarios,
+// PSYNC2, the stream's exact bytes, WAIT and min-replicas, interop with
+// Redis, a bad master, and a randomized run. LAGWISE_REPL_SEED repeats a
+// randomized run.
+//
 // Run them from the module root:
 //
 //	go test ./e2e/ -run Differential -v -count=1
@@ -25,6 +31,7 @@
 //	                              that the command list is deterministic and its
 //	                              normalisations are right.
 //	LAGWISE_DIFF_VERBOSE=1        log every command of the differential run with both replies
+//	LAGWISE_REPL_SEED=n           the seed of TestReplRandomized (logged by every run)
 //
 // The command list and its normalisation rules are in testdata/differential.txt.
 package e2e
