@@ -1,10 +1,8 @@
 package backend
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -551,9 +549,6 @@ func (s *Server) replCron() {
 		s.repl.sinkOn = false
 		s.logf("Replication backlog freed after %d seconds without connected replicas.", s.cfg.ReplBacklogTTL)
 	}
-	for _, c := range s.repl.waiters {
-		_ = c // timeouts are handled by the blocked clients themselves
-	}
 	s.startFullSyncIfReady()
 }
 
@@ -627,8 +622,3 @@ func cmdRole(c *Client) {
 		c.bulkStr(strconv.FormatInt(r.AckOffset, 10))
 	}
 }
-
-// addrOf formats host and port as an address.
-func addrOf(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
-
-var _ = bytes.Equal

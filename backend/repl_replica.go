@@ -51,7 +51,7 @@ type replicaLink struct {
 	lastIO     time.Time
 	readOff    int64 // offset of the last stream byte read (slave_read_repl_offset)
 	syncStart  time.Time
-	syncBytes  int64
+	syncBytes  atomic.Int64 // snapshot bytes received so far
 	stopped    bool
 	stop       chan struct{}
 	wmu        sync.Mutex // serialises writes to conn (ACKs)
@@ -329,7 +329,8 @@ func (l *replicaLink) fullSync(conn net.Conn, br *bufio.Reader, reply replicatio
 	if err != nil {
 		return err
 	}
-	body := &deadlineReader{r: t.Body(br), conn: conn, timeout: timeout}
+	body := &deadlineReader{r: t.Body(br), conn: conn, timeout: timeout, n: &l.syncBytes}
+	l.syncBytes.Store(0)
 	dbs, res, err := s.loadRDB(body, opts)
 	if err == nil {
 		// The RDB ends before the transfer does (the EOF mark): read to
@@ -353,7 +354,7 @@ func (l *replicaLink) fullSync(conn net.Conn, br *bufio.Reader, reply replicatio
 	l.client.db = s.dbs[0]
 	s.disconnectReplicas()
 	l.everSynced = true
-	s.logf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes)", res.keys, body.n)
+	s.logf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes)", res.keys, body.n.Load())
 	if s.aof.f != nil {
 		// The AOF described the old dataset: start it again from this one.
 		s.stopAppendOnly()
@@ -369,13 +370,13 @@ type deadlineReader struct {
 	r       io.Reader
 	conn    net.Conn
 	timeout time.Duration
-	n       int64
+	n       *atomic.Int64 // bytes read, for INFO
 }
 
 func (d *deadlineReader) Read(p []byte) (int, error) {
 	d.conn.SetReadDeadline(time.Now().Add(d.timeout))
 	n, err := d.r.Read(p)
-	d.n += int64(n)
+	d.n.Add(int64(n))
 	return n, err
 }
 
@@ -519,7 +520,7 @@ func (l *replicaLink) info(line func(string, ...any), now time.Time) {
 	line("slave_repl_offset:%d", s.repl.m.Offset)
 	if l.state == linkSync {
 		line("master_sync_total_bytes:-1")
-		line("master_sync_read_bytes:%d", l.syncBytes)
+		line("master_sync_read_bytes:%d", l.syncBytes.Load())
 		line("master_sync_left_bytes:-1")
 		line("master_sync_perc:0.00")
 		line("master_sync_last_io_seconds_ago:%d", int64(now.Sub(l.lastIO)/time.Second))
