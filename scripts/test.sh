@@ -22,14 +22,14 @@ if [ -n "$unformatted" ]; then
 fi
 
 step "unit tests with -race (backend, replication)"
-go test -race -count=1 -v ./backend/... ./replication/... 2>&1 | tee -a "$log" | grep -E '^(--- FAIL|FAIL|ok|panic)' 
+go test -race -count=1 -v ./backend/... ./replication/... 2>&1 | tee -a "$log" | grep -aE '^(--- FAIL|FAIL|ok|panic)' 
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 step "other packages and end-to-end tests"
 others=$(go list ./... | grep -v '/backend' | grep -v '/replication')
 if [ -n "$others" ]; then
   # shellcheck disable=SC2086
-  go test -count=1 -v $others 2>&1 | tee -a "$log" | grep -E '^(--- FAIL|--- SKIP|FAIL|ok|panic)'
+  go test -count=1 -v $others 2>&1 | tee -a "$log" | grep -aE '^(--- FAIL|--- SKIP|FAIL|ok|panic)'
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 fi
 
@@ -49,11 +49,11 @@ for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do
 done
 rm -f "$log.fuzz"
 
-passed=$(grep -c -- '--- PASS' "$log" || true)
-failed=$(grep -c -- '--- FAIL' "$log" || true)
-skipped=$(grep -c -- '--- SKIP' "$log" || true)
+passed=$(grep -ac -- '--- PASS' "$log" || true)
+failed=$(grep -ac -- '--- FAIL' "$log" || true)
+skipped=$(grep -ac -- '--- SKIP' "$log" || true)
 if [ "$failed" -gt 0 ]; then
-  grep -- '--- FAIL' "$log"
+  grep -a -- '--- FAIL' "$log"
 fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit $status
