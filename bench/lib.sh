@@ -17,6 +17,28 @@ usage() {
 	sed -n '2,/^set -euo pipefail$/p' "${BASH_SOURCE[-1]}" | sed -e '$d' -e 's/^# \{0,1\}//'
 }
 
+# no_args: a script that takes no arguments answers --help and refuses
+# anything else.
+no_args() {
+	case ${1:-} in
+	'') ;;
+	-h | --help | help)
+		usage
+		exit 0
+		;;
+	*)
+		usage >&2
+		exit 2
+		;;
+	esac
+}
+
+# The tools and the side under test, unless the environment names others.
+REDIS_SERVER=${REDIS_SERVER:-redis-server}
+REDIS_CLI=${REDIS_CLI:-redis-cli}
+REDIS_BENCHMARK=${REDIS_BENCHMARK:-redis-benchmark}
+BENCH_AGAINST=${BENCH_AGAINST:-lagwise}
+
 log() { printf '==> %s\n' "$*" >&2; }
 die() {
 	printf 'error: %s\n' "$*" >&2

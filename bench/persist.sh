@@ -57,22 +57,8 @@ script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/lib.sh
 . "$script_dir/lib.sh"
 
-case ${1:-} in
-'') ;;
--h | --help | help)
-	usage
-	exit 0
-	;;
-*)
-	usage >&2
-	exit 2
-	;;
-esac
+no_args "$@"
 
-REDIS_SERVER=${REDIS_SERVER:-redis-server}
-REDIS_CLI=${REDIS_CLI:-redis-cli}
-REDIS_BENCHMARK=${REDIS_BENCHMARK:-redis-benchmark}
-BENCH_AGAINST=${BENCH_AGAINST:-lagwise}
 KEYS=${BENCH_PERSIST_KEYS:-1000000}
 DATA_SIZE=${BENCH_DATA_SIZE:-64}
 ROUNDS=${BENCH_ROUNDS:-3}
