@@ -58,6 +58,13 @@ type replicaLink struct {
 	conn       net.Conn
 	everSynced bool
 	noHistory  bool // ask for a full sync next time
+	// dial opens the connection to the master (a test gives an in-memory
+	// pipe instead of a socket).
+	dial func(addr string, timeout time.Duration) (net.Conn, error)
+}
+
+func dialTCP(addr string, timeout time.Duration) (net.Conn, error) {
+	return net.DialTimeout("tcp", addr, timeout)
 }
 
 func (l *replicaLink) up() bool { return l.state == linkConnected }
@@ -65,7 +72,10 @@ func (l *replicaLink) up() bool { return l.state == linkConnected }
 // startReplication makes this server a replica of host:port (REPLICAOF,
 // or the replicaof directive at start). The caller holds the executor
 // lock.
-func (s *Server) startReplication(host string, port int) {
+func (s *Server) startReplication(host string, port int) { s.startLink(host, port, dialTCP) }
+
+// startLink is startReplication with the way to reach the master.
+func (s *Server) startLink(host string, port int, dial func(string, time.Duration) (net.Conn, error)) {
 	if l := s.repl.link; l != nil {
 		l.close()
 	}
@@ -78,7 +88,7 @@ func (s *Server) startReplication(host string, port int) {
 	// and, thanks to PSYNC2, usually continue partially.
 	s.disconnectReplicas()
 	m.ResetSelect()
-	l := &replicaLink{s: s, host: host, port: port, state: linkConnect, stop: make(chan struct{}), downSince: time.Now()}
+	l := &replicaLink{s: s, host: host, port: port, state: linkConnect, stop: make(chan struct{}), downSince: time.Now(), dial: dial}
 	l.client = s.newFakeClient()
 	l.client.isMaster = true
 	l.client.id = s.nextID.Add(1)
@@ -219,7 +229,7 @@ func (l *replicaLink) session() error {
 	s.logf("Connecting to MASTER %s", addr)
 	s.unlock()
 
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+	conn, err := l.dial(addr, timeout)
 	if err != nil {
 		return fmt.Errorf("Error condition on socket for SYNC: %v", err)
 	}

@@ -1,0 +1,163 @@
+package backend
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lagwise/lagwise/rdb"
+)
+
+// fakeMaster is the master's end of an in-memory link: the test plays the
+// master's part of the protocol by hand.
+type fakeMaster struct {
+	t    *testing.T
+	conn net.Conn
+	br   *bufio.Reader
+	acks chan string
+}
+
+// readCommand reads one RESP array of bulk strings from the replica.
+func (m *fakeMaster) readCommand() []string {
+	m.t.Helper()
+	line, err := m.br.ReadString('\n')
+	if err != nil || line[0] != '*' {
+		m.t.Fatalf("reading a command: %q %v", line, err)
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+	args := make([]string, n)
+	for i := range args {
+		hdr, _ := m.br.ReadString('\n')
+		size, _ := strconv.Atoi(strings.TrimSpace(hdr[1:]))
+		buf := make([]byte, size+2)
+		if _, err := io.ReadFull(m.br, buf); err != nil {
+			m.t.Fatal(err)
+		}
+		args[i] = string(buf[:size])
+	}
+	return args
+}
+
+func (m *fakeMaster) expect(want string, reply string) {
+	m.t.Helper()
+	if got := strings.Join(m.readCommand(), " "); got != want {
+		m.t.Fatalf("replica sent %q, want %q", got, want)
+	}
+	if reply != "" {
+		m.conn.Write([]byte(reply))
+	}
+}
+
+// drainAcks reads what the replica sends once it streams: REPLCONF ACKs.
+func (m *fakeMaster) drainAcks() {
+	for {
+		line, err := m.br.ReadString('\n')
+		if err != nil {
+			close(m.acks)
+			return
+		}
+		if strings.HasPrefix(line, "*3") {
+			var parts []string
+			for range 3 {
+				m.br.ReadString('\n')
+				v, _ := m.br.ReadString('\n')
+				parts = append(parts, strings.TrimSpace(v))
+			}
+			m.acks <- strings.Join(parts, " ")
+		}
+	}
+}
+
+// TestReplicaLinkWithoutSockets drives a replica's link through an
+// in-memory pipe: handshake, full resync from an EOF-marked snapshot,
+// the stream with exact offsets and ACKs, then a broken link and a
+// partial resync that continues from the right offset.
+func TestReplicaLinkWithoutSockets(t *testing.T) {
+	s := startTestServer(t, nil)
+	pipes := make(chan net.Conn, 4)
+	dial := func(string, time.Duration) (net.Conn, error) {
+		a, b := net.Pipe()
+		pipes <- b
+		return a, nil
+	}
+	s.mu.Lock()
+	s.startLink("master.test", 6380, dial)
+	port := s.announcedPort()
+	s.unlock()
+
+	const id = "0123456789abcdef0123456789abcdef01234567"
+	m := &fakeMaster{t: t, conn: <-pipes, acks: make(chan string, 100)}
+	m.br = bufio.NewReader(m.conn)
+	m.expect("PING", "+PONG\r\n")
+	m.expect(fmt.Sprintf("REPLCONF listening-port %d", port), "+OK\r\n")
+	m.expect("REPLCONF capa eof capa psync2", "+OK\r\n")
+	m.expect("PSYNC ? -1", "")
+
+	var snap bytes.Buffer
+	w := rdb.NewWriter(&snap, rdb.WriterOptions{Checksum: true})
+	w.SelectDB(0)
+	w.String([]byte("from-snapshot"), []byte("1"), -1)
+	w.Close()
+	mark := strings.Repeat("m", 40)
+	m.conn.Write([]byte("\n+FULLRESYNC " + id + " 100\r\n\n$EOF:" + mark + "\r\n"))
+	m.conn.Write(snap.Bytes())
+	m.conn.Write([]byte(mark))
+	go m.drainAcks()
+	select {
+	case ack := <-m.acks:
+		if ack != "REPLCONF ACK 100" {
+			t.Fatalf("first ack %q, want REPLCONF ACK 100", ack)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the replica did not acknowledge the snapshot")
+	}
+	stream := "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+	getack := "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
+	m.conn.Write([]byte(stream + getack))
+	// GETACK is answered with the offset before its own bytes.
+	want := fmt.Sprintf("REPLCONF ACK %d", 100+len(stream))
+	timeout := time.After(5 * time.Second)
+	for got := ""; got != want; {
+		select {
+		case got = <-m.acks:
+		case <-timeout:
+			t.Fatalf("no %q from the replica", want)
+		}
+	}
+	c := dialServer(t, s)
+	c.expect("get from-snapshot", "$1\r\n1\r\n")
+	c.expect("select 3", "+OK\r\n")
+	c.expect("get k", "$1\r\nv\r\n")
+	c.expect("set x 1", "-READONLY You can't write against a read only replica.\r\n")
+	if off := infoValue(t, c, "slave_repl_offset"); off != strconv.Itoa(100+len(stream)+len(getack)) {
+		t.Fatalf("slave_repl_offset %s", off)
+	}
+
+	// The link breaks; the replica asks to continue right after its offset.
+	m.conn.Close()
+	m2 := &fakeMaster{t: t, conn: <-pipes, acks: make(chan string, 100)}
+	m2.br = bufio.NewReader(m2.conn)
+	m2.expect("PING", "+PONG\r\n")
+	m2.expect(fmt.Sprintf("REPLCONF listening-port %d", port), "+OK\r\n")
+	m2.expect("REPLCONF capa eof capa psync2", "+OK\r\n")
+	m2.expect(fmt.Sprintf("PSYNC %s %d", id, 100+len(stream)+len(getack)+1), "+CONTINUE "+id+"\r\n")
+	go m2.drainAcks()
+	m2.conn.Write([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nagain\r\n"))
+	deadline := time.Now().Add(5 * time.Second)
+	for c.cmd("get k") != "$5\r\nagain\r\n" {
+		if time.Now().After(deadline) {
+			t.Fatal("the stream after +CONTINUE was not applied in db 3")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v := infoValue(t, c, "master_link_status"); v != "up" {
+		t.Fatalf("master_link_status %s", v)
+	}
+	m2.conn.Close()
+}
