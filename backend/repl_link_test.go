@@ -161,3 +161,28 @@ func TestReplicaLinkWithoutSockets(t *testing.T) {
 	}
 	m2.conn.Close()
 }
+
+// TestReplicaStaleData: with its master unreachable, a replica keeps
+// answering reads (replica-serve-stale-data yes), or refuses with
+// MASTERDOWN when told not to, and tells a would-be sub-replica
+// -NOMASTERLINK.
+func TestReplicaStaleData(t *testing.T) {
+	s := startTestServer(t, nil)
+	refused := func(string, time.Duration) (net.Conn, error) { return nil, fmt.Errorf("connection refused") }
+	c := dialServer(t, s)
+	c.expect("set k v", "+OK\r\n")
+	s.mu.Lock()
+	s.startLink("down.test", 6380, refused)
+	s.unlock()
+	c.expect("get k", "$1\r\nv\r\n")
+	if v := infoValue(t, c, "master_link_status"); v != "down" {
+		t.Fatalf("master_link_status %s", v)
+	}
+	c.expect("psync ? -1", "-NOMASTERLINK Can't SYNC while not connected with my master\r\n")
+	c.expect("config set replica-serve-stale-data no", "+OK\r\n")
+	c.expect("get k", "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n")
+	c.expect("ping", "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n") // as Redis 7.0
+	c.expect("replicaof no one", "+OK\r\n")
+	c.expect("get k", "$1\r\nv\r\n")
+	c.expect("set k w", "+OK\r\n")
+}
