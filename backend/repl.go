@@ -97,7 +97,7 @@ func (s *Server) syncCommand(c *Client, replid string, off int64, psync bool) {
 		return
 	}
 	if len(c.out) > 0 || c.multi != nil {
-		c.errorReply("ERR Replica can't be a replica of a client with pending replies")
+		c.errorReply("ERR SYNC and PSYNC are invalid with pending output")
 		return
 	}
 	r := &replication.Replica{
