@@ -302,7 +302,7 @@ func cmdType(c *Client) {
 		c.simple("none")
 		return
 	}
-	c.simple(o.Type().Name())
+	c.simple(o.Type().String())
 }
 
 func cmdRename(c *Client)   { c.renameGeneric(false) }
@@ -469,7 +469,7 @@ func cmdScan(c *Client) {
 		if typ != nil {
 			name := "none"
 			if o, ok := c.lookupNoTouchStr(k); ok {
-				name = o.Type().Name()
+				name = o.Type().String()
 			}
 			if !eq(typ, name) {
 				continue

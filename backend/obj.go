@@ -1,35 +1,23 @@
 package backend
 
-import "unsafe"
+import (
+	"unsafe"
 
-// Type is a value's Redis type, numbered as Redis numbers them (OBJ_STRING
-// ... OBJ_HASH); DEBUG DIGEST mixes these numbers in.
-type Type uint8
-
-const (
-	TypeString Type = 0
-	TypeList   Type = 1
-	TypeSet    Type = 2
-	TypeZSet   Type = 3
-	TypeHash   Type = 4
+	"github.com/lagwise/lagwise/rdb"
 )
 
-// Name is what TYPE answers.
-func (t Type) Name() string {
-	switch t {
-	case TypeString:
-		return "string"
-	case TypeList:
-		return "list"
-	case TypeSet:
-		return "set"
-	case TypeZSet:
-		return "zset"
-	case TypeHash:
-		return "hash"
-	}
-	return "none"
-}
+// Type is a value's Redis type: the RDB codec's, numbered as Redis numbers
+// them (OBJ_STRING ... OBJ_HASH), which DEBUG DIGEST mixes in; its String
+// is what TYPE answers.
+type Type = rdb.Type
+
+const (
+	TypeString = rdb.TypeString
+	TypeList   = rdb.TypeList
+	TypeSet    = rdb.TypeSet
+	TypeZSet   = rdb.TypeZSet
+	TypeHash   = rdb.TypeHash
+)
 
 // Obj is one value of the keyspace in 16 bytes: a pointer and a word of
 // metadata. Millions of small keys each cost one map slot plus their bytes,

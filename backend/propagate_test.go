@@ -211,7 +211,7 @@ func describeValue(o Obj) string {
 			return true
 		})
 	}
-	return o.Type().Name() + "[" + strings.Join(parts, " ") + "]"
+	return o.Type().String() + "[" + strings.Join(parts, " ") + "]"
 }
 
 // scriptRunner runs command scripts against a server. A step is a command
