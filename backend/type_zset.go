@@ -356,7 +356,7 @@ func (it *zIter) next() (string, float64, bool) {
 // firstInScore returns the rank of the lowest member within r, or -1.
 func (z *ZSet) firstInScore(r *zScoreRange) int {
 	if z.sl != nil {
-		return z.sl.firstInScore(r) - 1
+		return z.sl.firstIn(r) - 1
 	}
 	lp := z.lp
 	i := sort.Search(len(lp), func(i int) bool { return r.gteMin(lp[i].score) })
@@ -369,7 +369,7 @@ func (z *ZSet) firstInScore(r *zScoreRange) int {
 // lastInScore returns the rank of the highest member within r, or -1.
 func (z *ZSet) lastInScore(r *zScoreRange) int {
 	if z.sl != nil {
-		return z.sl.lastInScore(r) - 1
+		return z.sl.lastIn(r) - 1
 	}
 	lp := z.lp
 	i := sort.Search(len(lp), func(i int) bool { return !r.lteMax(lp[i].score) }) - 1
@@ -384,7 +384,7 @@ func (z *ZSet) lastInScore(r *zScoreRange) int {
 // walk for the encoding.
 func (z *ZSet) firstInLex(r *zLexRange) int {
 	if z.sl != nil {
-		return z.sl.firstInLex(r) - 1
+		return z.sl.firstIn(r) - 1
 	}
 	lp := z.lp
 	if r.empty() || len(lp) == 0 || !r.gteMin(lp[len(lp)-1].member) || !r.lteMax(lp[0].member) {
@@ -404,7 +404,7 @@ func (z *ZSet) firstInLex(r *zLexRange) int {
 // lastInLex returns the rank of the last member within r, or -1.
 func (z *ZSet) lastInLex(r *zLexRange) int {
 	if z.sl != nil {
-		return z.sl.lastInLex(r) - 1
+		return z.sl.lastIn(r) - 1
 	}
 	lp := z.lp
 	if r.empty() || len(lp) == 0 || !r.gteMin(lp[len(lp)-1].member) || !r.lteMax(lp[0].member) {
@@ -852,17 +852,30 @@ func (sl *zskiplist) byRank(r int) *zNode {
 	return nil
 }
 
-func (sl *zskiplist) inScoreRange(r *zScoreRange) bool {
-	if r.empty() || sl.tail == nil || !r.gteMin(sl.tail.score) {
+// zRange is a score or lex range as the skiplist searches it.
+type zRange interface {
+	empty() bool
+	nodeGteMin(n *zNode) bool // n is at or past the range's start
+	nodeLteMax(n *zNode) bool // n is at or before the range's end
+}
+
+func (r *zScoreRange) nodeGteMin(n *zNode) bool { return r.gteMin(n.score) }
+func (r *zScoreRange) nodeLteMax(n *zNode) bool { return r.lteMax(n.score) }
+func (r *zLexRange) nodeGteMin(n *zNode) bool   { return r.gteMin(n.member) }
+func (r *zLexRange) nodeLteMax(n *zNode) bool   { return r.lteMax(n.member) }
+
+// inRange reports whether some node may fall within r.
+func (sl *zskiplist) inRange(r zRange) bool {
+	if r.empty() || sl.tail == nil || !r.nodeGteMin(sl.tail) {
 		return false
 	}
 	f := sl.first()
-	return f != nil && r.lteMax(f.score)
+	return f != nil && r.nodeLteMax(f)
 }
 
-// firstInScore returns the 1-based rank of the first node within r, or 0.
-func (sl *zskiplist) firstInScore(r *zScoreRange) int {
-	if !sl.inScoreRange(r) {
+// firstIn returns the 1-based rank of the first node within r, or 0.
+func (sl *zskiplist) firstIn(r zRange) int {
+	if !sl.inRange(r) {
 		return 0
 	}
 	n := sl.header
@@ -870,7 +883,7 @@ func (sl *zskiplist) firstInScore(r *zScoreRange) int {
 	for i := sl.level - 1; i >= 0; i-- {
 		for {
 			l := n.level(i)
-			if l.forward == nil || r.gteMin(l.forward.score) {
+			if l.forward == nil || r.nodeGteMin(l.forward) {
 				break
 			}
 			traversed += l.span
@@ -878,15 +891,15 @@ func (sl *zskiplist) firstInScore(r *zScoreRange) int {
 		}
 	}
 	n = n.next()
-	if n == nil || !r.lteMax(n.score) {
+	if n == nil || !r.nodeLteMax(n) {
 		return 0
 	}
 	return traversed + 1
 }
 
-// lastInScore returns the 1-based rank of the last node within r, or 0.
-func (sl *zskiplist) lastInScore(r *zScoreRange) int {
-	if !sl.inScoreRange(r) {
+// lastIn returns the 1-based rank of the last node within r, or 0.
+func (sl *zskiplist) lastIn(r zRange) int {
+	if !sl.inRange(r) {
 		return 0
 	}
 	n := sl.header
@@ -894,69 +907,14 @@ func (sl *zskiplist) lastInScore(r *zScoreRange) int {
 	for i := sl.level - 1; i >= 0; i-- {
 		for {
 			l := n.level(i)
-			if l.forward == nil || !r.lteMax(l.forward.score) {
+			if l.forward == nil || !r.nodeLteMax(l.forward) {
 				break
 			}
 			traversed += l.span
 			n = l.forward
 		}
 	}
-	if n == sl.header || !r.gteMin(n.score) {
-		return 0
-	}
-	return traversed
-}
-
-func (sl *zskiplist) inLexRange(r *zLexRange) bool {
-	if r.empty() || sl.tail == nil || !r.gteMin(sl.tail.member) {
-		return false
-	}
-	f := sl.first()
-	return f != nil && r.lteMax(f.member)
-}
-
-// firstInLex returns the 1-based rank of the first node within r, or 0.
-func (sl *zskiplist) firstInLex(r *zLexRange) int {
-	if !sl.inLexRange(r) {
-		return 0
-	}
-	n := sl.header
-	traversed := 0
-	for i := sl.level - 1; i >= 0; i-- {
-		for {
-			l := n.level(i)
-			if l.forward == nil || r.gteMin(l.forward.member) {
-				break
-			}
-			traversed += l.span
-			n = l.forward
-		}
-	}
-	n = n.next()
-	if n == nil || !r.lteMax(n.member) {
-		return 0
-	}
-	return traversed + 1
-}
-
-// lastInLex returns the 1-based rank of the last node within r, or 0.
-func (sl *zskiplist) lastInLex(r *zLexRange) int {
-	if !sl.inLexRange(r) {
-		return 0
-	}
-	n := sl.header
-	traversed := 0
-	for i := sl.level - 1; i >= 0; i-- {
-		for {
-			l := n.level(i)
-			if l.forward == nil || !r.lteMax(l.forward.member) {
-				break
-			}
-			traversed += l.span
-			n = l.forward
-		}
-	}
-	if n == sl.header || !r.gteMin(n.member) {
+	if n == sl.header || !r.nodeGteMin(n) {
 		return 0
 	}
 	return traversed
