@@ -31,7 +31,7 @@ import (
 
 // replWait bounds the wait for any replication state (a link up, offsets
 // equal, a full resync done).
-const replWait = 20 * time.Second
+const replWait = 60 * time.Second
 
 // replDirectives are given to every server of these tests: full syncs
 // start at once.

@@ -53,6 +53,8 @@ passed=$(grep -ac -- '--- PASS' "$log" || true)
 failed=$(grep -ac -- '--- FAIL' "$log" || true)
 skipped=$(grep -ac -- '--- SKIP' "$log" || true)
 if [ "$failed" -gt 0 ]; then
+  # What each failing test logged, so a failure in CI can be read there.
+  grep -a -B60 -- '--- FAIL' "$log" | grep -av -- '--- PASS' | tail -400
   grep -a -- '--- FAIL' "$log"
 fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
