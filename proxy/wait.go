@@ -117,4 +117,3 @@ func (l *loop) checkWaits() {
 	clear(l.waits[len(keep):])
 	l.waits = keep
 }
-
