@@ -442,11 +442,7 @@ func (c *client) errorReply(msg string) {
 }
 
 func (c *client) answerError(seq uint64, msg string) {
-	b := make([]byte, 0, len(msg)+3)
-	b = append(b, '-')
-	b = append(b, msg...)
-	b = append(b, '\r', '\n')
-	c.deliver(seq, b, nil)
+	c.deliver(seq, resp.AppendError(make([]byte, 0, len(msg)+3), msg), nil)
 }
 
 // answer is a backend's reply to the request in slot seq.

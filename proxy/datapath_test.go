@@ -238,3 +238,37 @@ func TestWait(t *testing.T) {
 		t.Fatalf("bad WAITs: %q", got)
 	}
 }
+
+// FuzzClientInput: whatever a client sends, the proxy answers with
+// well-formed replies or closes that client, and never panics; another
+// client is unaffected.
+func FuzzClientInput(f *testing.F) {
+	for _, seed := range []string{
+		"PING\r\n", "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "*2\r\n$abc\r\n", "SET k v\r\nGET k\r\nMULTI\r\nINCR n\r\nEXEC\r\n",
+		"SUBSCRIBE a\r\nPING\r\nUNSUBSCRIBE\r\n", "\"unbalanced\r\n", "*-1\r\n*0\r\n\r\n", "WAIT 1 1\r\nLAGWISE LAG\r\nSELECT 3\r\nGET k\r\n",
+	} {
+		f.Add([]byte(seed), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		h := newHarness(t, 2, nil)
+		c, other := h.connect(), h.connect()
+		at := int(cut) % (len(data) + 1)
+		h.send(c, string(data[:at]))
+		if !c.closed {
+			h.send(c, string(data[at:]))
+		}
+		var s replyScanner
+		buf := c.out
+		for len(buf) > 0 {
+			n, err := s.next(buf)
+			if err != nil || n == 0 {
+				t.Fatalf("malformed or partial reply to %q: %q", data, buf)
+			}
+			buf = buf[n:]
+		}
+		h.send(other, "PING\r\n")
+		if got := h.replies(other); len(got) != 1 || got[0] != "+PONG\r\n" || other.closed {
+			t.Fatalf("another client after %q: %q (closed %v)", data, got, other.closed)
+		}
+	})
+}

@@ -279,6 +279,10 @@ func (h *harness) serve(fb *fakeBackend, fc *fakeConn) bool {
 func (fb *fakeBackend) run(r []byte, argv [][]byte) []byte {
 	name := strings.ToLower(string(argv[0]))
 	fb.served[name]++
+	arity := map[string]int{"get": 2, "set": 3, "incr": 2}
+	if n, ok := arity[name]; ok && len(argv) != n {
+		return resp.AppendError(r, "ERR wrong number of arguments for '"+name+"' command")
+	}
 	switch name {
 	case "get":
 		v, ok := fb.data[string(argv[1])]
