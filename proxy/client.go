@@ -231,10 +231,18 @@ func (c *client) request(argv [][]byte, raw []byte) bool {
 	}
 	// A request for the master after the client's requests on another
 	// master connection waits until those are answered.
-	if c.masterInflight > 0 {
+	if paused := l.p.writesPaused.Load(); c.masterInflight > 0 || paused {
 		peek := c.sess
-		if c.mustWait(peek.Route(t.classifier, argv)) {
+		prt := peek.Route(t.classifier, argv)
+		if c.masterInflight > 0 && c.mustWait(prt) {
 			c.hold()
+			return false
+		}
+		if paused && masterBound(prt.To) {
+			// A switch of masters is under way: the request waits for
+			// the new one (Proxy.PauseWrites).
+			c.hold()
+			l.paused = append(l.paused, c)
 			return false
 		}
 	}
@@ -299,6 +307,11 @@ func (c *client) mustWait(rt router.Route) bool {
 		return c.masterConn != nil && c.masterConn.kind == kindDedicated
 	}
 	return false
+}
+
+// masterBound: the target is a master connection.
+func masterBound(t router.Target) bool {
+	return t == router.ToMaster || t == router.ToPinned || t == router.ToOwnConn
 }
 
 // preAuth: what a client may send before AUTH.

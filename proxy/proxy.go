@@ -168,6 +168,9 @@ type Proxy struct {
 	lastErr  atomic.Pointer[string]
 	startAt  time.Time
 	stopping atomic.Bool
+	// writesPaused holds master-bound requests in the loops (a planned
+	// switch of masters); ResumeWrites lets them go.
+	writesPaused atomic.Bool
 }
 
 // New makes a proxy for cfg, which must be valid (config.Load validates).
@@ -269,6 +272,17 @@ func (p *Proxy) Reload(cfg *config.Config) error {
 	p.lastErr.Store(nil)
 	p.forEachLoop(func(l *loop) { l.topologyChanged() })
 	return nil
+}
+
+// PauseWrites holds every request for the master, from the next one on,
+// until ResumeWrites; reads go on. Requests already sent are not recalled.
+func (p *Proxy) PauseWrites() { p.writesPaused.Store(true) }
+
+// ResumeWrites ends a PauseWrites: the held requests are routed again,
+// under the topology of that moment.
+func (p *Proxy) ResumeWrites() {
+	p.writesPaused.Store(false)
+	p.forEachLoop(func(l *loop) { l.unpause() })
 }
 
 // ReloadFailed records a config file that could not replace the running
