@@ -171,6 +171,15 @@ type Proxy struct {
 	// writesPaused holds master-bound requests in the loops (a planned
 	// switch of masters); ResumeWrites lets them go.
 	writesPaused atomic.Bool
+
+	// rec reconciles backends' roles with the file; reconcileMu keeps
+	// one pass at a time.
+	rec              *reconciler
+	reconcileMu      sync.Mutex
+	reconcileActions atomic.Uint64
+	// lastGap is the offset gap of the last promotion without the old
+	// master: bytes of writes that may be lost.
+	lastGap atomic.Int64
 }
 
 // New makes a proxy for cfg, which must be valid (config.Load validates).
@@ -191,6 +200,7 @@ func New(cfg *config.Config, logf func(string, ...any)) (*Proxy, error) {
 	p.topo.Store(t)
 	p.monitor = NewMonitor(t.monitorConfig(logf))
 	p.lag = p.monitor
+	p.rec = &reconciler{p: p, switchTimeout: 5 * time.Second, logf: logf, now: time.Now, sleep: time.Sleep}
 	p.dial = (*bconn).dial
 	p.startTicker = func(l *loop) { go l.ticker() }
 	empty := []*loop{}
