@@ -42,6 +42,10 @@ import (
 	"github.com/lagwise/lagwise/router"
 )
 
+// reconcileEvery is how often, with reconcile on, the backends' roles are
+// checked against the file between reloads.
+const reconcileEvery = 2 * time.Second
+
 // Version is what HELLO and INFO report as the server's version: the Redis
 // version whose protocol and commands the proxy speaks.
 const Version = "7.0.0"
@@ -226,6 +230,7 @@ func (p *Proxy) Run(ctx context.Context) error {
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go p.monitor.Run(mctx)
+	go p.reconcileLoop(mctx, reconcileEvery)
 
 	errc := make(chan error, 1)
 	go func() {

@@ -388,9 +388,9 @@ func (p *Proxy) Apply(ctx context.Context, cfg *config.Config) error {
 	return nil
 }
 
-// reconcileLoop re-applies the running config every interval while it
-// says reconcile: true, so roles that drift (a replica re-pointed by hand,
-// a restarted backend) come back to the file's.
+// reconcileLoop applies the running config at start and every interval
+// while it says reconcile: true, so roles that drift (a replica re-pointed
+// by hand, a master restarted as a replica) come back to the file's.
 func (p *Proxy) reconcileLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -398,8 +398,9 @@ func (p *Proxy) reconcileLoop(ctx context.Context, every time.Duration) {
 		cfg := p.Config()
 		if cfg.Reconcile {
 			p.reconcileMu.Lock()
-			rc := p.rec
-			rc.repoint(ctx, cfg)
+			if err := p.rec.apply(ctx, cfg); err != nil {
+				p.logf("%v", err)
+			}
 			p.reconcileMu.Unlock()
 		}
 		select {
