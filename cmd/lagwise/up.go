@@ -38,8 +38,10 @@ everything: the proxy first, then the replicas, then the master.
 
 The servers run without persistence (save "", appendonly no) and start
 a full sync at once (repl-diskless-sync-delay 0); their logs stay in DIR
-after the run. Every backend address must be on this machine:
-for remote backends, run lagwise proxy.
+after the run. With backend_auth.password_env set, the servers require
+that password (requirepass and masterauth, read from their standard
+input). Every backend address must be on this machine: for remote
+backends, run lagwise proxy.
 `
 
 // Timeouts of lagwise up.
