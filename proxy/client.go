@@ -419,7 +419,9 @@ func (c *client) toMaster(b *bconn, err error, raw []byte, rt router.Route) {
 	c.masterConn = b
 	c.masterInflight++
 	b.send(raw, waiter{c: c, seq: c.lastSeq(), confirms: rt.Confirms})
-	b.stats.reads.Add(1)
+	if rt.Class == router.Read {
+		b.stats.reads.Add(1)
+	}
 }
 
 // newSlot adds a slot for the next request.

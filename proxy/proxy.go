@@ -39,6 +39,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/lagwise/lagwise/config"
+	"github.com/lagwise/lagwise/metrics"
 	"github.com/lagwise/lagwise/router"
 )
 
@@ -229,6 +230,18 @@ func (p *Proxy) Run(ctx context.Context) error {
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if addr := t.cfg.MetricsListen; addr != "" {
+		ln, err := metrics.Listen(addr)
+		if err != nil {
+			return err
+		}
+		h := metrics.HandlerWithReason(metrics.NewProxyRegistry(p), p.readyReason)
+		go func() {
+			if err := metrics.ServeListener(mctx, ln, h); err != nil {
+				p.logf("metrics: %v", err)
+			}
+		}()
+	}
 	go p.monitor.Run(mctx)
 	go p.reconcileLoop(mctx, reconcileEvery)
 
