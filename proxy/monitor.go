@@ -36,8 +36,8 @@ import (
 
 // Defaults for a MonitorConfig that leaves them out (config.yaml's).
 const (
-	DefaultLagPollInterval = 100 * time.Millisecond
-	DefaultPollTimeout     = 250 * time.Millisecond
+	MonitorDefaultInterval = 100 * time.Millisecond
+	MonitorDefaultTimeout  = 250 * time.Millisecond
 )
 
 // MonitorConfig is what the lag monitor polls and how.
@@ -70,10 +70,10 @@ type MonitorConfig struct {
 // caller may reuse its slice.
 func (c MonitorConfig) withDefaults() MonitorConfig {
 	if c.Interval <= 0 {
-		c.Interval = DefaultLagPollInterval
+		c.Interval = MonitorDefaultInterval
 	}
 	if c.Timeout <= 0 {
-		c.Timeout = DefaultPollTimeout
+		c.Timeout = MonitorDefaultTimeout
 	}
 	c.Replicas = append([]config.Replica(nil), c.Replicas...)
 	return c

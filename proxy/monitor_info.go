@@ -96,20 +96,20 @@ func ParseInfoReplication(text string, info *InfoReplication) error {
 		case "master_replid2":
 			info.ReplID2 = val
 		case "master_repl_offset":
-			info.MasterReplOffset, err = infoInt(key, val)
+			info.MasterReplOffset, err = monInfoInt(key, val)
 			info.HasMasterReplOffset = err == nil
 		case "master_host":
 			info.MasterHost = val
 		case "master_port":
 			var p int64
-			p, err = infoInt(key, val)
+			p, err = monInfoInt(key, val)
 			info.MasterPort = int(p)
 		case "master_link_status":
 			info.LinkStatus = val
 		case "master_sync_in_progress":
 			info.SyncInProgress = val != "0"
 		case "slave_repl_offset":
-			info.SlaveReplOffset, err = infoInt(key, val)
+			info.SlaveReplOffset, err = monInfoInt(key, val)
 			info.HasSlaveReplOffset = err == nil
 		case "loading":
 			info.Loading = val != "0"
@@ -118,9 +118,9 @@ func ParseInfoReplication(text string, info *InfoReplication) error {
 				info.Loading = true
 			}
 		default:
-			if isSlaveKey(key) {
+			if monIsSlaveKey(key) {
 				var s InfoSlave
-				if s, err = parseInfoSlave(val); err != nil {
+				if s, err = monParseInfoSlave(val); err != nil {
 					err = fmt.Errorf("INFO %s: %v", key, err)
 				} else {
 					info.Slaves = append(info.Slaves, s)
@@ -134,7 +134,7 @@ func ParseInfoReplication(text string, info *InfoReplication) error {
 	return nil
 }
 
-func infoInt(key, val string) (int64, error) {
+func monInfoInt(key, val string) (int64, error) {
 	n, err := strconv.ParseInt(val, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("INFO %s: not an integer: %q", key, val)
@@ -142,8 +142,8 @@ func infoInt(key, val string) (int64, error) {
 	return n, nil
 }
 
-// isSlaveKey reports whether key is slave<N>.
-func isSlaveKey(key string) bool {
+// monIsSlaveKey reports whether key is slave<N>.
+func monIsSlaveKey(key string) bool {
 	n, ok := strings.CutPrefix(key, "slave")
 	if !ok || n == "" {
 		return false
@@ -156,8 +156,8 @@ func isSlaveKey(key string) bool {
 	return true
 }
 
-// parseInfoSlave reads "ip=...,port=...,state=...,offset=...,lag=...".
-func parseInfoSlave(val string) (InfoSlave, error) {
+// monParseInfoSlave reads "ip=...,port=...,state=...,offset=...,lag=...".
+func monParseInfoSlave(val string) (InfoSlave, error) {
 	s := InfoSlave{Offset: -1, Lag: -1}
 	var havePort bool
 	for _, kv := range strings.Split(val, ",") {

@@ -19,12 +19,12 @@ func TestParseInfoReplication(t *testing.T) {
 		texts []string
 		want  InfoReplication
 	}{
-		{"redis master", []string{infoRedisMaster}, InfoReplication{
+		{"redis master", []string{monInfoRedisMaster}, InfoReplication{
 			Role: "master", ReplID: monRedisReplID, ReplID2: "0000000000000000000000000000000000000000",
 			MasterReplOffset: 99, HasMasterReplOffset: true,
 			Slaves: []InfoSlave{{IP: "127.0.0.1", Port: 17302, State: "online", Offset: 99, Lag: 1}},
 		}},
-		{"redis master, two replicas", []string{infoRedisMaster2}, InfoReplication{
+		{"redis master, two replicas", []string{monInfoRedisMaster2}, InfoReplication{
 			Role: "master", ReplID: monRedisReplID, ReplID2: "0000000000000000000000000000000000000000",
 			MasterReplOffset: 194890153, HasMasterReplOffset: true,
 			Slaves: []InfoSlave{
@@ -32,58 +32,58 @@ func TestParseInfoReplication(t *testing.T) {
 				{IP: "127.0.0.1", Port: 17303, State: "online", Offset: 194890153, Lag: 0},
 			},
 		}},
-		{"redis master, replica waiting for its snapshot", []string{infoRedisMasterWaitBgsave}, InfoReplication{
+		{"redis master, replica waiting for its snapshot", []string{monInfoRedisMasterWaitBgsave}, InfoReplication{
 			Role: "master", ReplID: monRedisReplID, ReplID2: "0000000000000000000000000000000000000000",
 			MasterReplOffset: 71, HasMasterReplOffset: true,
 			Slaves: []InfoSlave{{IP: "127.0.0.1", Port: 17302, State: "wait_bgsave", Offset: 0, Lag: 0}},
 		}},
-		{"redis replica", []string{infoRedisReplica, infoRedisReplicaPersistence}, InfoReplication{
+		{"redis replica", []string{monInfoRedisReplica, monInfoRedisReplicaPersistence}, InfoReplication{
 			Role: "slave", ReplID: monRedisReplID, ReplID2: "0000000000000000000000000000000000000000",
 			MasterReplOffset: 99, HasMasterReplOffset: true,
 			MasterHost: "127.0.0.1", MasterPort: 17301, LinkStatus: "up",
 			SlaveReplOffset: 99, HasSlaveReplOffset: true,
 		}},
-		{"redis replica connecting", []string{infoRedisReplicaConnecting}, InfoReplication{
+		{"redis replica connecting", []string{monInfoRedisReplicaConnecting}, InfoReplication{
 			Role: "slave", ReplID: "155bbc6fdf5b0ad15c2eb8ba0944a9a4f9b6419b", ReplID2: "0000000000000000000000000000000000000000",
 			MasterReplOffset: 0, HasMasterReplOffset: true,
 			MasterHost: "127.0.0.1", MasterPort: 17301, LinkStatus: "down",
 			SlaveReplOffset: 1, HasSlaveReplOffset: true,
 		}},
-		{"redis replica syncing", []string{infoRedisReplicaSyncing}, InfoReplication{
+		{"redis replica syncing", []string{monInfoRedisReplicaSyncing}, InfoReplication{
 			Role: "slave", ReplID: "3a65bc2d7126bb7fe553d08756a98d84c449edaa", ReplID2: monRedisReplID,
 			MasterReplOffset: 261, HasMasterReplOffset: true,
 			MasterHost: "127.0.0.1", MasterPort: 17301, LinkStatus: "down", SyncInProgress: true,
 			SlaveReplOffset: 261, HasSlaveReplOffset: true,
 		}},
-		{"redis replica loading", []string{infoRedisReplicaLoading}, InfoReplication{
+		{"redis replica loading", []string{monInfoRedisReplicaLoading}, InfoReplication{
 			Role: "slave", ReplID: "3a65bc2d7126bb7fe553d08756a98d84c449edaa", ReplID2: monRedisReplID,
 			MasterReplOffset: 261, HasMasterReplOffset: true,
 			MasterHost: "127.0.0.1", MasterPort: 17301, LinkStatus: "down", SyncInProgress: true,
 			SlaveReplOffset: 1, HasSlaveReplOffset: true, Loading: true,
 		}},
-		{"redis replica of a replica", []string{infoRedisSubReplica}, InfoReplication{
+		{"redis replica of a replica", []string{monInfoRedisSubReplica}, InfoReplication{
 			Role: "slave", ReplID: monRedisReplID, ReplID2: "0000000000000000000000000000000000000000",
 			MasterReplOffset: 194890181, HasMasterReplOffset: true,
 			MasterHost: "127.0.0.1", MasterPort: 17302, LinkStatus: "up",
 			SlaveReplOffset: 194890181, HasSlaveReplOffset: true,
 		}},
-		{"lagwise master", []string{infoLagwiseMaster}, InfoReplication{
+		{"lagwise master", []string{monInfoLagwiseMaster}, InfoReplication{
 			Role: "master", ReplID: monLagwiseReplID, ReplID2: "0000000000000000000000000000000000000000",
 			MasterReplOffset: 122, HasMasterReplOffset: true,
 			Slaves: []InfoSlave{{IP: "127.0.0.1", Port: 17312, State: "online", Offset: 180, Lag: 0}},
 		}},
-		{"lagwise master, replica waiting for its snapshot", []string{infoLagwiseMasterWaitBgsave}, InfoReplication{
+		{"lagwise master, replica waiting for its snapshot", []string{monInfoLagwiseMasterWaitBgsave}, InfoReplication{
 			Role: "master", ReplID: monLagwiseReplID, ReplID2: "0000000000000000000000000000000000000000",
 			MasterReplOffset: 58, HasMasterReplOffset: true,
 			Slaves: []InfoSlave{{IP: "127.0.0.1", Port: 17312, State: "wait_bgsave", Offset: 0, Lag: 0}},
 		}},
-		{"lagwise replica", []string{infoLagwiseReplica, infoLagwiseReplicaPersistence}, InfoReplication{
+		{"lagwise replica", []string{monInfoLagwiseReplica, monInfoLagwiseReplicaPersistence}, InfoReplication{
 			Role: "slave", ReplID: monLagwiseReplID, ReplID2: "0000000000000000000000000000000000000000",
 			MasterReplOffset: 180, HasMasterReplOffset: true,
 			MasterHost: "127.0.0.1", MasterPort: 17311, LinkStatus: "up",
 			SlaveReplOffset: 180, HasSlaveReplOffset: true,
 		}},
-		{"lagwise replica connecting", []string{infoLagwiseReplicaConnecting}, InfoReplication{
+		{"lagwise replica connecting", []string{monInfoLagwiseReplicaConnecting}, InfoReplication{
 			Role: "slave", ReplID: "f274e5ab856fce130bd67ad2c7f98c0e8fe48acd", ReplID2: "0000000000000000000000000000000000000000",
 			MasterReplOffset: 0, HasMasterReplOffset: true,
 			MasterHost: "127.0.0.1", MasterPort: 17311, LinkStatus: "down",

@@ -10,7 +10,7 @@ func monCRLF(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
 
 var (
 	// Redis 7.0.15 master, one replica online.
-	infoRedisMaster = monCRLF(`# Replication
+	monInfoRedisMaster = monCRLF(`# Replication
 role:master
 connected_slaves:1
 slave0:ip=127.0.0.1,port=17302,state=online,offset=99,lag=1
@@ -26,7 +26,7 @@ repl_backlog_histlen:99
 `)
 
 	// Redis 7.0.15 master, two replicas online.
-	infoRedisMaster2 = monCRLF(`# Replication
+	monInfoRedisMaster2 = monCRLF(`# Replication
 role:master
 connected_slaves:2
 slave0:ip=127.0.0.1,port=17302,state=online,offset=194890153,lag=1
@@ -43,7 +43,7 @@ repl_backlog_histlen:1057633
 `)
 
 	// Redis 7.0.15 master while a replica waits for its snapshot (diskless sync delay).
-	infoRedisMasterWaitBgsave = monCRLF(`# Replication
+	monInfoRedisMasterWaitBgsave = monCRLF(`# Replication
 role:master
 connected_slaves:1
 slave0:ip=127.0.0.1,port=17302,state=wait_bgsave,offset=0,lag=0
@@ -59,7 +59,7 @@ repl_backlog_histlen:71
 `)
 
 	// Redis 7.0.15 replica, link up.
-	infoRedisReplica = monCRLF(`# Replication
+	monInfoRedisReplica = monCRLF(`# Replication
 role:slave
 master_host:127.0.0.1
 master_port:17301
@@ -84,7 +84,7 @@ repl_backlog_histlen:28
 `)
 
 	// Redis 7.0.15 replica just started: link down, its own replication ID.
-	infoRedisReplicaConnecting = monCRLF(`# Replication
+	monInfoRedisReplicaConnecting = monCRLF(`# Replication
 role:slave
 master_host:127.0.0.1
 master_port:17301
@@ -110,7 +110,7 @@ repl_backlog_histlen:0
 `)
 
 	// Redis 7.0.15 replica in a full sync (INFO replication persistence).
-	infoRedisReplicaSyncing = monCRLF(`# Persistence
+	monInfoRedisReplicaSyncing = monCRLF(`# Persistence
 loading:0
 async_loading:0
 current_cow_peak:0
@@ -173,7 +173,7 @@ repl_backlog_histlen:120
 `)
 
 	// Redis 7.0.15 replica loading the snapshot of a full sync (INFO replication persistence).
-	infoRedisReplicaLoading = monCRLF(`# Persistence
+	monInfoRedisReplicaLoading = monCRLF(`# Persistence
 loading:1
 async_loading:0
 current_cow_peak:0
@@ -242,7 +242,7 @@ repl_backlog_histlen:0
 `)
 
 	// Redis 7.0.15 replica, INFO persistence.
-	infoRedisReplicaPersistence = monCRLF(`# Persistence
+	monInfoRedisReplicaPersistence = monCRLF(`# Persistence
 loading:0
 async_loading:0
 current_cow_peak:0
@@ -276,7 +276,7 @@ module_fork_last_cow_size:0
 `)
 
 	// Redis 7.0.15 replica of a replica: it prints the top master's replication ID.
-	infoRedisSubReplica = monCRLF(`# Replication
+	monInfoRedisSubReplica = monCRLF(`# Replication
 role:slave
 master_host:127.0.0.1
 master_port:17302
@@ -301,7 +301,7 @@ repl_backlog_histlen:28
 `)
 
 	// lagwise server master, one replica online.
-	infoLagwiseMaster = monCRLF(`# Replication
+	monInfoLagwiseMaster = monCRLF(`# Replication
 role:master
 connected_slaves:1
 slave0:ip=127.0.0.1,port=17312,state=online,offset=180,lag=0
@@ -317,7 +317,7 @@ repl_backlog_histlen:122
 `)
 
 	// lagwise server master while a replica waits for its snapshot.
-	infoLagwiseMasterWaitBgsave = monCRLF(`# Replication
+	monInfoLagwiseMasterWaitBgsave = monCRLF(`# Replication
 role:master
 connected_slaves:1
 slave0:ip=127.0.0.1,port=17312,state=wait_bgsave,offset=0,lag=0
@@ -333,7 +333,7 @@ repl_backlog_histlen:58
 `)
 
 	// lagwise server replica, link up.
-	infoLagwiseReplica = monCRLF(`# Replication
+	monInfoLagwiseReplica = monCRLF(`# Replication
 role:slave
 master_host:127.0.0.1
 master_port:17311
@@ -358,7 +358,7 @@ repl_backlog_histlen:122
 `)
 
 	// lagwise server replica just started: link down.
-	infoLagwiseReplicaConnecting = monCRLF(`# Replication
+	monInfoLagwiseReplicaConnecting = monCRLF(`# Replication
 role:slave
 master_host:127.0.0.1
 master_port:17311
@@ -384,7 +384,7 @@ repl_backlog_histlen:0
 `)
 
 	// lagwise server replica, INFO persistence.
-	infoLagwiseReplicaPersistence = monCRLF(`# Persistence
+	monInfoLagwiseReplicaPersistence = monCRLF(`# Persistence
 loading:0
 async_loading:0
 current_cow_peak:0

@@ -62,12 +62,12 @@ func TestMonReplicaState(t *testing.T) {
 		{"no answer", &monPoll{err: "INFO: no answer within poll_timeout 250ms"}, ref, 500 * ms, router.NoAnswer, false, -1, -1, 0, inf, "poll_timeout"},
 		{"-LOADING", &monPoll{answered: true, loadingReply: true, err: "LOADING Redis is loading the dataset in memory"}, ref, 500 * ms,
 			router.Loading, true, -1, -1, 0, inf, "LOADING"},
-		{"redis replica loading", answered(monParsed(t, infoRedisReplicaLoading)), ref, 500 * ms, router.Loading, true, 1, -1, 0, inf, "loading"},
-		{"redis replica syncing", answered(monParsed(t, infoRedisReplicaSyncing)), ref, 500 * ms, router.Syncing, true, 261, -1, 0, inf, "full sync"},
-		{"redis replica connecting", answered(monParsed(t, infoRedisReplicaConnecting)), ref, 500 * ms, router.LinkDown, true, 1, -1, 0, inf, "master_link_status:down"},
-		{"lagwise replica connecting", answered(monParsed(t, infoLagwiseReplicaConnecting)), ref, 500 * ms, router.LinkDown, true, 0, -1, 0, inf, "master_link_status:down"},
-		{"a master", answered(monParsed(t, infoRedisMaster)), ref, 500 * ms, router.NotReplica, true, -1, -1, 0, inf, "role is master"},
-		{"another master's replica", answered(monParsed(t, infoLagwiseReplica)), ref, 500 * ms, router.NotReplica, true, 180, -1, 0, inf,
+		{"redis replica loading", answered(monParsed(t, monInfoRedisReplicaLoading)), ref, 500 * ms, router.Loading, true, 1, -1, 0, inf, "loading"},
+		{"redis replica syncing", answered(monParsed(t, monInfoRedisReplicaSyncing)), ref, 500 * ms, router.Syncing, true, 261, -1, 0, inf, "full sync"},
+		{"redis replica connecting", answered(monParsed(t, monInfoRedisReplicaConnecting)), ref, 500 * ms, router.LinkDown, true, 1, -1, 0, inf, "master_link_status:down"},
+		{"lagwise replica connecting", answered(monParsed(t, monInfoLagwiseReplicaConnecting)), ref, 500 * ms, router.LinkDown, true, 0, -1, 0, inf, "master_link_status:down"},
+		{"a master", answered(monParsed(t, monInfoRedisMaster)), ref, 500 * ms, router.NotReplica, true, -1, -1, 0, inf, "role is master"},
+		{"another master's replica", answered(monParsed(t, monInfoLagwiseReplica)), ref, 500 * ms, router.NotReplica, true, 180, -1, 0, inf,
 			"replication ID " + monLagwiseReplID + " (replicating 127.0.0.1:17311) is not the master's " + monRedisReplID},
 		{"no offset", answered(InfoReplication{Role: "slave", LinkStatus: "up", ReplID: monRedisReplID}), ref, 500 * ms, router.NoAnswer, true, -1, -1, 0, inf, "no slave_repl_offset"},
 		{"master never answered", answered(monReplicaInfo(monRedisReplID, 1000)), monMasterRef{}, 500 * ms, router.NoAnswer, true, 1000, -1, 0, inf, "no answer from the master"},
@@ -90,7 +90,7 @@ func TestMonReplicaState(t *testing.T) {
 			router.Known, true, 1000, 0, 50 * ms, 0.05, "the master did not answer"},
 		{"behind, master silent this round", answered(monReplicaInfo(monRedisReplID, 600)), silent, 500 * ms,
 			router.Known, true, 600, 400, 50 * ms, 0.05, ""},
-		{"replica of a replica", answered(monParsed(t, infoRedisSubReplica)), monMasterRef{known: true, answered: true, offset: 194890181, replID: monRedisReplID},
+		{"replica of a replica", answered(monParsed(t, monInfoRedisSubReplica)), monMasterRef{known: true, answered: true, offset: 194890181, replID: monRedisReplID},
 			500 * ms, router.Known, true, 194890181, 0, 0, 0, ""},
 	}
 	for _, c := range cases {
@@ -122,7 +122,7 @@ func TestMonReplicaState(t *testing.T) {
 
 func TestMonBuildView(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	master := monParsed(t, infoRedisMaster2) // replicas 127.0.0.1:17302 and :17303
+	master := monParsed(t, monInfoRedisMaster2) // replicas 127.0.0.1:17302 and :17303
 	hist := router.NewHistory(16)
 	hist.Add(t0.Add(-100*time.Millisecond), master.MasterReplOffset-100)
 	hist.Add(t0, master.MasterReplOffset)
