@@ -361,7 +361,7 @@ func (c *client) pick() router.Choice {
 	var need router.Need
 	if l.topo.ryw {
 		need = c.writes.Need()
-		if need.Wrote && !need.Known && c.lastWriteN > 0 && l.view.Seq > c.lastWriteSeq {
+		if need.Wrote && !need.Known && c.lastWriteN > 0 && l.view.Seq > c.lastWriteSeq && l.view.Master.Up {
 			c.writes.Observed(c.lastWriteN, l.view.Master.Offset)
 			need = c.writes.Need()
 		}

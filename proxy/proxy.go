@@ -205,7 +205,7 @@ func New(cfg *config.Config, logf func(string, ...any)) (*Proxy, error) {
 	p.topo.Store(t)
 	p.monitor = NewMonitor(t.monitorConfig(logf))
 	p.lag = p.monitor
-	p.rec = &reconciler{p: p, switchTimeout: 5 * time.Second, logf: logf, now: time.Now, sleep: time.Sleep}
+	p.rec = &reconciler{p: p, admin: netAdmin{p}, switchTimeout: 5 * time.Second, logf: logf, now: time.Now, sleep: time.Sleep}
 	p.dial = (*bconn).dial
 	p.startTicker = func(l *loop) { go l.ticker() }
 	empty := []*loop{}

@@ -167,11 +167,13 @@ func (p *Proxy) Snapshot() metrics.Snapshot {
 		s.MasterOffset = m.Offset
 	}
 	s.Backends = append(s.Backends, metrics.Backend{Addr: m.Addr, Role: m.Role, Up: m.Up, Offset: -1, LagBytes: -1, LagSeconds: math.Inf(1)})
+	s.BackendErrors[m.Addr] += m.PollErrors
 	for i, r := range v.Replicas {
-		b := metrics.Backend{Addr: r.Addr, Role: r.Role, Up: r.Up, IsReplica: true, Offset: -1, LagBytes: -1, LagSeconds: math.Inf(1)}
+		b := metrics.Backend{Addr: r.Addr, Role: r.Role, Up: r.Up, IsReplica: true, Offset: r.Offset, LagBytes: -1, LagSeconds: r.LagSeconds}
 		if r.Health == router.Known {
-			b.Offset, b.LagBytes, b.LagSeconds = r.Offset, r.ByteLag, r.TimeLag.Seconds()
+			b.LagBytes = r.ByteLag
 		}
+		s.BackendErrors[r.Addr] += r.PollErrors
 		if e := v.Eligibility; e != nil && i < len(e.Replicas) {
 			b.Routable = e.Routable(i)
 		}
