@@ -361,7 +361,7 @@ func (c *client) pick() router.Choice {
 	var need router.Need
 	if l.topo.ryw {
 		need = c.writes.Need()
-		if need.Wrote && !need.Known && c.lastWriteN > 0 && l.view.Seq > c.lastWriteSeq {
+		if need.Wrote && !need.Known && c.lastWriteN > 0 && l.view.Seq > c.lastWriteSeq && l.view.Master.Up {
 			c.writes.Observed(c.lastWriteN, l.view.Master.Offset)
 			need = c.writes.Need()
 		}
@@ -419,7 +419,9 @@ func (c *client) toMaster(b *bconn, err error, raw []byte, rt router.Route) {
 	c.masterConn = b
 	c.masterInflight++
 	b.send(raw, waiter{c: c, seq: c.lastSeq(), confirms: rt.Confirms})
-	b.stats.reads.Add(1)
+	if rt.Class == router.Read {
+		b.stats.reads.Add(1)
+	}
 }
 
 // newSlot adds a slot for the next request.

@@ -39,6 +39,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/lagwise/lagwise/config"
+	"github.com/lagwise/lagwise/metrics"
 	"github.com/lagwise/lagwise/router"
 )
 
@@ -204,7 +205,7 @@ func New(cfg *config.Config, logf func(string, ...any)) (*Proxy, error) {
 	p.topo.Store(t)
 	p.monitor = NewMonitor(t.monitorConfig(logf))
 	p.lag = p.monitor
-	p.rec = &reconciler{p: p, switchTimeout: 5 * time.Second, logf: logf, now: time.Now, sleep: time.Sleep}
+	p.rec = &reconciler{p: p, admin: netAdmin{p}, switchTimeout: 5 * time.Second, logf: logf, now: time.Now, sleep: time.Sleep}
 	p.dial = (*bconn).dial
 	p.startTicker = func(l *loop) { go l.ticker() }
 	empty := []*loop{}
@@ -229,6 +230,18 @@ func (p *Proxy) Run(ctx context.Context) error {
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if addr := t.cfg.MetricsListen; addr != "" {
+		ln, err := metrics.Listen(addr)
+		if err != nil {
+			return err
+		}
+		h := metrics.HandlerWithReason(metrics.NewProxyRegistry(p), p.readyReason)
+		go func() {
+			if err := metrics.ServeListener(mctx, ln, h); err != nil {
+				p.logf("metrics: %v", err)
+			}
+		}()
+	}
 	go p.monitor.Run(mctx)
 	go p.reconcileLoop(mctx, reconcileEvery)
 
