@@ -6,7 +6,9 @@ package e2e
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -264,6 +266,9 @@ func TestUpServesAndStops(t *testing.T) {
 	mc.Close()
 	pc.Close()
 
+	// The printed metrics URL serves the proxy's metrics.
+	waitMetrics(t, "http://"+p.metrics+"/metrics", "lagwise_replica_lag_seconds")
+
 	if err := u.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +278,33 @@ func TestUpServesAndStops(t *testing.T) {
 	if !strings.Contains(u.out.String(), "data and logs kept in "+data) {
 		t.Errorf("the output does not say where the data was kept")
 	}
-	checkGone(t, pids, append([]string{p.listen, p.master}, p.replicas...)...)
+	checkGone(t, pids, append([]string{p.listen, p.metrics, p.master}, p.replicas...)...)
+}
+
+// waitMetrics waits up to 10 s for url to answer 200 with a body that
+// holds want.
+func waitMetrics(t *testing.T, url, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	hc := &http.Client{Timeout: 2 * time.Second}
+	for {
+		var state string
+		resp, err := hc.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.Contains(string(body), want) {
+				return
+			}
+			state = fmt.Sprintf("%s, %d bytes", resp.Status, len(body))
+		} else {
+			state = err.Error()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: no %s (%s)", url, want, state)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // A port taken before the start: up names it and starts nothing.
