@@ -268,6 +268,9 @@ func TestProxyCommands(t *testing.T) {
 		t.Run("watch", func(t *testing.T) {
 			a, b := p.connect(t), p.connect(t)
 			must(t, b, "SET", "w:k", "start")
+			for _, r := range c.replicas {
+				waitGet(t, r, "w:k", "start")
+			}
 			wantRaw(t, a, "+OK\r\n", "WATCH", "w:k")
 			wantRaw(t, a, "$5\r\nstart\r\n", "GET", "w:k")
 			wantRaw(t, b, "+OK\r\n", "SET", "w:k", "other")

@@ -27,7 +27,7 @@ func TestProxyMalformedRequest(t *testing.T) {
 		}{
 			{"bad bulk length", "*2\r\n$abc\r\n", ""},
 			{"bad multibulk length", "*abc\r\n", ""},
-			{"bulk where a bulk string is expected", "*1\r\n:12\r\n", ""},
+			{"integer where a bulk string is expected", "*1\r\n:12\r\n", ""},
 			{"after a valid request", "*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$-7\r\n", "+PONG\r\n"},
 		} {
 			t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
