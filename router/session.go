@@ -47,6 +47,11 @@ type Route struct {
 	// this request is answered: the proxy returns the connection to a clean
 	// state (or closes it) after the replies of everything sent on it.
 	Release bool
+	// Confirms says the request is answered by (un)subscribe
+	// confirmations, one per channel (or, for an unsubscribe of all, until
+	// none of its kind is left), which the proxy hands to Confirm; it is
+	// answered when Confirm reports done. Otherwise one reply answers it.
+	Confirms bool
 }
 
 // Session follows the state a client builds on its connection to the
@@ -208,7 +213,7 @@ func (s *Session) Route(c *Classifier, argv [][]byte) Route {
 			rt.To = ToMaster // nothing to unwatch
 		}
 	case opSubscribe:
-		s.sent(r)
+		rt.Confirms = s.sent(r)
 		rt.To = ToPinned
 	case opUnsubscribe:
 		if !was {
@@ -217,7 +222,7 @@ func (s *Session) Route(c *Classifier, argv [][]byte) Route {
 			rt.To = ToProxy
 			break
 		}
-		s.sent(r)
+		rt.Confirms = s.sent(r)
 		rt.To = ToPinned
 	case opBlocking:
 		rt.To = ToOwnConn
@@ -241,20 +246,22 @@ func (s *Session) Route(c *Classifier, argv [][]byte) Route {
 	return rt
 }
 
-// sent records an (un)subscribe request sent on the pinned connection.
-func (s *Session) sent(r request) {
-	if s.multi {
-		// Its confirmations come inside EXEC's reply, where Confirm never
-		// sees them.
+// sent records an (un)subscribe request sent on the pinned connection and
+// reports whether its answer comes as confirmations for Confirm.
+func (s *Session) sent(r request) bool {
+	if s.multi || s.lost {
+		// In a transaction its confirmations come inside EXEC's reply,
+		// where Confirm never sees them; once lost, one reply answers it.
 		if r.sub.subscribes() {
 			s.lost = true
 		}
-		return
+		return false
 	}
 	if s.head == len(s.owed) {
 		s.owed, s.head = s.owed[:0], 0
 	}
 	s.owed = append(s.owed, owed{kind: r.sub, n: r.subs})
+	return true
 }
 
 // Confirm records a (un)subscribe confirmation the server sent on the
@@ -263,16 +270,20 @@ func (s *Session) sent(r request) {
 // connection has left (channels and patterns together, or shard channels
 // for the shard kinds). Other replies and pushes (message, pmessage,
 // smessage, pong) are not confirmations; Confirm ignores them. It reports
-// whether the session left its pinned state with this confirmation, as
-// Route.Release does.
-func (s *Session) Confirm(kind []byte, count int64) (release bool) {
+// whether this confirmation was the last of the oldest (un)subscribe
+// request still owed some (done: that request is answered), and whether
+// the session left its pinned state with it, as Route.Release does. A
+// confirmation that matches no owed request answers nothing.
+func (s *Session) Confirm(kind []byte, count int64) (done, release bool) {
 	k := subKindOfBytes(kind)
-	if k == subNone || s.lost {
-		return false
+	if k == subNone {
+		return false, false
 	}
-	if s.head == len(s.owed) || s.owed[s.head].kind != k || count < 0 {
+	if s.lost || s.head == len(s.owed) || s.owed[s.head].kind != k || count < 0 {
+		// Confirmations no longer match requests: each one answers the
+		// oldest request still waiting, so none waits for ever.
 		s.lost = true
-		return false
+		return true, false
 	}
 	was := s.Pinned()
 	left := count
@@ -288,17 +299,18 @@ func (s *Session) Confirm(kind []byte, count int64) (release bool) {
 	}
 	if s.channels < 0 || s.patterns < 0 {
 		s.lost = true
-		return false
+		return true, false
 	}
 	o := &s.owed[s.head]
 	switch {
 	case o.n > 0:
 		o.n--
-		if o.n == 0 {
-			s.head++
-		}
+		done = o.n == 0
 	case left == 0: // an unsubscribe of all of its kind, now done
+		done = true
+	}
+	if done {
 		s.head++
 	}
-	return was && !s.Pinned()
+	return done, was && !s.Pinned()
 }

@@ -8,8 +8,8 @@ import (
 
 // Each case is a client's conversation, one step a line:
 //
-//	"REQUEST -> target [write] [release]"   a request and its Route
-//	"~kind count [release]"                  a confirmation from the server
+//	"REQUEST -> target [write] [release] [confirms]"   a request and its Route
+//	"~kind count [done] [release]"                      a confirmation from the server
 //
 // Targets: replicas, master, pinned, own, proxy, refuse. After the last
 // step the session must be pinned or not, as the case says.
@@ -187,67 +187,67 @@ func TestSession(t *testing.T) {
 
 		// Pub/sub.
 		{"SUBSCRIBE pins until the last channel is gone", []string{
-			"SUBSCRIBE a b -> pinned",
+			"SUBSCRIBE a b -> pinned confirms",
 			"~subscribe 1",
-			"~subscribe 2",
+			"~subscribe 2 done",
 			"PING -> pinned",
-			"UNSUBSCRIBE a -> pinned",
-			"~unsubscribe 1",
-			"UNSUBSCRIBE b -> pinned",
-			"~unsubscribe 0 release",
+			"UNSUBSCRIBE a -> pinned confirms",
+			"~unsubscribe 1 done",
+			"UNSUBSCRIBE b -> pinned confirms",
+			"~unsubscribe 0 done release",
 			"GET k -> replicas",
 		}, false},
 		{"UNSUBSCRIBE of all ends when the count reaches zero", []string{
-			"SUBSCRIBE a b -> pinned",
+			"SUBSCRIBE a b -> pinned confirms",
 			"~subscribe 1",
-			"~subscribe 2",
-			"UNSUBSCRIBE -> pinned",
+			"~subscribe 2 done",
+			"UNSUBSCRIBE -> pinned confirms",
 			"~unsubscribe 1",
-			"~unsubscribe 0 release",
+			"~unsubscribe 0 done release",
 		}, false},
 		{"patterns count with channels: channels gone, a pattern left", []string{
-			"SUBSCRIBE a -> pinned",
-			"PSUBSCRIBE p* -> pinned",
-			"~subscribe 1",
-			"~psubscribe 2",
-			"UNSUBSCRIBE -> pinned",
-			"~unsubscribe 1",
+			"SUBSCRIBE a -> pinned confirms",
+			"PSUBSCRIBE p* -> pinned confirms",
+			"~subscribe 1 done",
+			"~psubscribe 2 done",
+			"UNSUBSCRIBE -> pinned confirms",
+			"~unsubscribe 1 done",
 			"GET k -> pinned",
-			"PUNSUBSCRIBE -> pinned",
-			"~punsubscribe 0 release",
+			"PUNSUBSCRIBE -> pinned confirms",
+			"~punsubscribe 0 done release",
 		}, false},
 		{"shard channels count apart", []string{
-			"SSUBSCRIBE s -> pinned",
-			"SUBSCRIBE a -> pinned",
-			"~ssubscribe 1",
-			"~subscribe 1",
-			"UNSUBSCRIBE a -> pinned",
-			"~unsubscribe 0",
-			"SUNSUBSCRIBE -> pinned",
-			"~sunsubscribe 0 release",
+			"SSUBSCRIBE s -> pinned confirms",
+			"SUBSCRIBE a -> pinned confirms",
+			"~ssubscribe 1 done",
+			"~subscribe 1 done",
+			"UNSUBSCRIBE a -> pinned confirms",
+			"~unsubscribe 0 done",
+			"SUNSUBSCRIBE -> pinned confirms",
+			"~sunsubscribe 0 done release",
 		}, false},
 		{"a SUBSCRIBE sent before the last UNSUBSCRIBE is confirmed keeps the pin", []string{
-			"SUBSCRIBE a -> pinned",
-			"UNSUBSCRIBE a -> pinned",
-			"SUBSCRIBE b -> pinned",
-			"~subscribe 1",
-			"~unsubscribe 0",
-			"~subscribe 1",
+			"SUBSCRIBE a -> pinned confirms",
+			"UNSUBSCRIBE a -> pinned confirms",
+			"SUBSCRIBE b -> pinned confirms",
+			"~subscribe 1 done",
+			"~unsubscribe 0 done",
+			"~subscribe 1 done",
 		}, true},
 		{"an UNSUBSCRIBE still unanswered keeps the pin until its confirmation", []string{
-			"SUBSCRIBE a -> pinned",
-			"UNSUBSCRIBE a -> pinned",
-			"UNSUBSCRIBE b -> pinned",
-			"~subscribe 1",
-			"~unsubscribe 0",
-			"~unsubscribe 0 release",
+			"SUBSCRIBE a -> pinned confirms",
+			"UNSUBSCRIBE a -> pinned confirms",
+			"UNSUBSCRIBE b -> pinned confirms",
+			"~subscribe 1 done",
+			"~unsubscribe 0 done",
+			"~unsubscribe 0 done release",
 		}, false},
 		{"a subscription to the same channel twice counts once", []string{
-			"SUBSCRIBE a a -> pinned",
+			"SUBSCRIBE a a -> pinned confirms",
 			"~subscribe 1",
-			"~subscribe 1",
-			"UNSUBSCRIBE a -> pinned",
-			"~unsubscribe 0 release",
+			"~subscribe 1 done",
+			"UNSUBSCRIBE a -> pinned confirms",
+			"~unsubscribe 0 done release",
 		}, false},
 		{"UNSUBSCRIBE outside pub/sub is the proxy's to confirm", []string{
 			"UNSUBSCRIBE a -> proxy",
@@ -256,30 +256,31 @@ func TestSession(t *testing.T) {
 		}, false},
 		{"UNSUBSCRIBE of all with nothing left is confirmed once", []string{
 			"SELECT 1 -> pinned",
-			"UNSUBSCRIBE -> pinned",
-			"~unsubscribe 0",
+			"UNSUBSCRIBE -> pinned confirms",
+			"~unsubscribe 0 done",
 			"SELECT 0 -> pinned release",
 		}, false},
 		{"messages and pongs are no confirmations", []string{
-			"SUBSCRIBE a -> pinned",
-			"~subscribe 1",
+			"SUBSCRIBE a -> pinned confirms",
+			"~subscribe 1 done",
 			"~message 0",
 			"~pong 0",
-			"UNSUBSCRIBE -> pinned",
-			"~unsubscribe 0 release",
+			"UNSUBSCRIBE -> pinned confirms",
+			"~unsubscribe 0 done release",
 		}, false},
 		{"a SUBSCRIBE queued in a transaction confirms inside EXEC: pinned for good", []string{
 			"MULTI -> pinned",
 			"SUBSCRIBE a -> pinned",
 			"EXEC -> pinned",
-			"~unsubscribe 0",
-		}, true},
-		{"a confirmation nobody asked for: pinned for good", []string{
-			"SUBSCRIBE a -> pinned",
-			"~psubscribe 1",
-			"~subscribe 1",
+			"~unsubscribe 0 done",
 			"UNSUBSCRIBE -> pinned",
-			"~unsubscribe 0",
+		}, true},
+		{"a confirmation nobody asked for: pinned for good, one confirmation answers one request", []string{
+			"SUBSCRIBE a -> pinned confirms",
+			"~psubscribe 1 done",
+			"~subscribe 1 done",
+			"UNSUBSCRIBE -> pinned",
+			"~unsubscribe 0 done",
 		}, true},
 
 		// RESET and QUIT.
@@ -295,13 +296,13 @@ func TestSession(t *testing.T) {
 			"RESET -> proxy",
 		}, false},
 		{"RESET clears a lost pub/sub state too", []string{
-			"SUBSCRIBE a -> pinned",
-			"~psubscribe 1",
+			"SUBSCRIBE a -> pinned confirms",
+			"~psubscribe 1 done",
 			"RESET -> proxy release",
-			"SUBSCRIBE b -> pinned",
-			"~subscribe 1",
-			"UNSUBSCRIBE -> pinned",
-			"~unsubscribe 0 release",
+			"SUBSCRIBE b -> pinned confirms",
+			"~subscribe 1 done",
+			"UNSUBSCRIBE -> pinned confirms",
+			"~unsubscribe 0 done release",
 		}, false},
 		{"QUIT is the proxy's", []string{
 			"QUIT -> proxy",
@@ -313,9 +314,10 @@ func TestSession(t *testing.T) {
 			if strings.HasPrefix(step, "~") {
 				f := strings.Fields(step[1:])
 				count, _ := strconv.ParseInt(f[1], 10, 64)
-				want := len(f) > 2 && f[2] == "release"
-				if got := s.Confirm([]byte(f[0]), count); got != want {
-					t.Errorf("%s: step %d %q: Confirm released %v, want %v", tc.what, i, step, got, want)
+				wantDone := strings.Contains(step, " done")
+				wantRelease := strings.Contains(step, " release")
+				if done, release := s.Confirm([]byte(f[0]), count); done != wantDone || release != wantRelease {
+					t.Errorf("%s: step %d %q: Confirm = done %v, release %v; want %v, %v", tc.what, i, step, done, release, wantDone, wantRelease)
 				}
 				continue
 			}
@@ -328,6 +330,8 @@ func TestSession(t *testing.T) {
 					want.Write = true
 				case "release":
 					want.Release = true
+				case "confirms":
+					want.Confirms = true
 				default:
 					t.Fatalf("%s: step %q: unknown flag %q", tc.what, step, flag)
 				}

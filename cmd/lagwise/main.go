@@ -11,7 +11,7 @@ const usage = `usage: lagwise <command> [arguments]
 
 commands:
   server [redis.conf] [--directive value ...]   run a storage server (like redis-server)
-  proxy --config config.yaml                    run the proxy (not available yet)
+  proxy --config config.yaml                    run the proxy
   up [--config config.yaml]                     run a master, replicas and the proxy (not available yet)
   config check config.yaml                      validate a proxy config and print what it would do
   version                                       print the version
@@ -28,7 +28,9 @@ func main() {
 		code = runServer(os.Args[2:])
 	case "config":
 		code = runConfig(os.Args[2:], os.Stdout, os.Stderr)
-	case "proxy", "up":
+	case "proxy":
+		code = runProxy(os.Args[2:], os.Stderr)
+	case "up":
 		fmt.Fprintf(os.Stderr, "lagwise %s: not available yet in this version\n", os.Args[1])
 		code = 2
 	case "version", "--version", "-v":

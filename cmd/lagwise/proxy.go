@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/lagwise/lagwise/config"
+	"github.com/lagwise/lagwise/proxy"
+)
+
+// runProxy is `lagwise proxy --config config.yaml`: the proxy on the
+// file's topology, reloading it when it changes or on SIGHUP.
+func runProxy(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("lagwise proxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "config.yaml", "the proxy's config file")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "lagwise proxy: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	logger := log.New(stderr, "", log.LstdFlags)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serveProxy(ctx, *path, logger.Printf); err != nil {
+		fmt.Fprintf(stderr, "lagwise proxy: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// serveProxy runs a proxy on the config at path until ctx is done.
+func serveProxy(ctx context.Context, path string, logf func(string, ...any)) error {
+	// The watcher's callbacks run on its goroutine; they find the proxy
+	// here once it is made.
+	var running atomic.Pointer[proxy.Proxy]
+	w, err := config.Watch(path, func(c *config.Config) {
+		p := running.Load()
+		if p == nil {
+			return
+		}
+		if config.NeedsRestart(p.Config(), c) {
+			logf("config %s: listen or metrics_listen changed; that takes a restart, the rest is applied", path)
+		}
+		if err := p.Reload(c); err != nil {
+			logf("config %s: not applied: %v", path, err)
+			return
+		}
+		for _, d := range config.Diff(p.Config(), c) {
+			logf("config %s: %s", path, d)
+		}
+		logf("config %s: reloaded", path)
+	}, func(err error) {
+		logf("config %s: keeping the running config: %s", path, strings.ReplaceAll(err.Error(), "\n", "; "))
+		if p := running.Load(); p != nil {
+			p.ReloadFailed(err)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer w.Stop()
+	p, err := proxy.New(w.Current(), logf)
+	if err != nil {
+		return err
+	}
+	running.Store(p)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				logf("SIGHUP: reloading %s", path)
+				_ = w.Reload()
+			}
+		}
+	}()
+	return p.Run(ctx)
+}

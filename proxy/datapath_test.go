@@ -1,0 +1,274 @@
+package proxy
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lagwise/lagwise/config"
+)
+
+func TestLocalCommands(t *testing.T) {
+	h := newHarness(t, 2, nil)
+	c := h.connect()
+	h.send(c, "PING\r\nECHO hi\r\nHELLO 3\r\nCLIENT SETNAME app\r\nCLIENT GETNAME\r\nSELECT 0\r\nUNSUBSCRIBE a\r\nHELLO 2\r\n")
+	got := h.replies(c)
+	want := []string{"+PONG\r\n", "$2\r\nhi\r\n", "-NOPROTO sorry, this protocol version is not supported\r\n", "+OK\r\n", "$3\r\napp\r\n", "+OK\r\n",
+		"*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:0\r\n"}
+	if len(got) != len(want)+1 {
+		t.Fatalf("got %d replies %q, want %d", len(got), got, len(want)+1)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("reply %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	if !strings.HasPrefix(got[len(want)], "*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n") {
+		t.Errorf("HELLO 2 = %q", got[len(want)])
+	}
+	for _, fb := range h.backends {
+		if len(fb.served) > 0 {
+			t.Errorf("backend %s served %v; set-up commands must not reach backends", fb.addr, fb.served)
+		}
+	}
+}
+
+func TestAuth(t *testing.T) {
+	h := newHarness(t, 1, func(c *config.Config) { c.Auth.Password = "sesame" })
+	c := h.connect()
+	h.send(c, "GET a\r\nAUTH wrong\r\nAUTH sesame\r\nGET a\r\n")
+	got := h.replies(c)
+	want := []string{"-NOAUTH Authentication required.\r\n", "-WRONGPASS invalid username-password pair or user is disabled.\r\n", "+OK\r\n", "$-1\r\n"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// Replies leave in request order even when a later request's backend
+// answers first.
+func TestRepliesInOrderAcrossBackends(t *testing.T) {
+	h := newHarness(t, 2, func(c *config.Config) { c.Routing.ReadYourWrites = false })
+	for _, fb := range h.backends {
+		fb.data["k"] = fb.addr
+	}
+	c := h.connect()
+	h.backends["r:1"].hold = true
+	var req strings.Builder
+	for i := 0; i < 10; i++ {
+		req.WriteString("GET k\r\n")
+	}
+	h.send(c, req.String())
+	if got := h.replies(c); len(got) != 0 {
+		t.Fatalf("replies before the held replica answered: %q", got)
+	}
+	h.release("r:1")
+	got := h.replies(c)
+	if len(got) != 10 {
+		t.Fatalf("got %d replies, want 10: %q", len(got), got)
+	}
+	// Smooth round-robin over equal weights alternates.
+	for i, r := range got {
+		want := "$3\r\nr:1\r\n"
+		if i%2 == 1 {
+			want = "$3\r\nr:2\r\n"
+		}
+		if r != want {
+			t.Errorf("reply %d = %q, want %q", i, r, want)
+		}
+	}
+	if n := h.backends["m:1"].served["get"]; n != 0 {
+		t.Errorf("the master served %d reads", n)
+	}
+}
+
+// After a write, a session reads from the master until a poll that began
+// after the write shows a replica at the master's offset; then from
+// replicas again.
+func TestReadYourWrites(t *testing.T) {
+	h := newHarness(t, 2, nil)
+	c := h.connect()
+	h.command(c, "SET", "k", "v")
+	h.command(c, "GET", "k")
+	if got := h.replies(c); len(got) != 2 || got[1] != "$1\r\nv\r\n" {
+		t.Fatalf("write then read: %q", got)
+	}
+	if n := h.backends["m:1"].served["get"]; n != 1 {
+		t.Fatalf("the read after the write went to the master %d times, want 1", n)
+	}
+	// A poll after the write: master at 100, replica 1 there, replica 2
+	// behind.
+	h.setLag(100, []int64{0, 40})
+	for i := 0; i < 4; i++ {
+		h.command(c, "GET", "k")
+	}
+	h.replies(c)
+	if n := h.backends["r:1"].served["get"]; n != 4 {
+		t.Errorf("replica 1 (caught up) served %d of 4 reads", n)
+	}
+	if n := h.backends["r:2"].served["get"]; n != 0 {
+		t.Errorf("replica 2 (behind the write) served %d reads", n)
+	}
+	// Another session that never wrote reads from both.
+	c2 := h.connect()
+	for i := 0; i < 4; i++ {
+		h.command(c2, "GET", "k")
+	}
+	h.replies(c2)
+	if n := h.backends["r:2"].served["get"]; n == 0 {
+		t.Errorf("a session without writes never read from replica 2")
+	}
+}
+
+// A replica that fails with reads in flight: they are retried once
+// elsewhere; the client sees answers, in order.
+func TestReadRetriedWhenReplicaDies(t *testing.T) {
+	h := newHarness(t, 2, func(c *config.Config) { c.Routing.ReadYourWrites = false })
+	for _, fb := range h.backends {
+		fb.data["k"] = "v"
+	}
+	c := h.connect()
+	h.backends["r:1"].hold = true
+	h.send(c, "GET k\r\nGET k\r\nGET k\r\nGET k\r\n")
+	h.kill("r:1")
+	got := h.replies(c)
+	if len(got) != 4 {
+		t.Fatalf("got %d replies: %q", len(got), got)
+	}
+	for i, r := range got {
+		if r != "$1\r\nv\r\n" {
+			t.Errorf("reply %d = %q", i, r)
+		}
+	}
+}
+
+// Writes are never retried: a master that dies with a write in flight
+// answers it with an error.
+func TestWriteNotRetried(t *testing.T) {
+	h := newHarness(t, 1, nil)
+	c := h.connect()
+	h.backends["m:1"].hold = true
+	h.command(c, "INCR", "n")
+	h.kill("m:1")
+	got := h.replies(c)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "-MASTERDOWN") {
+		t.Fatalf("in-flight write after the master died: %q", got)
+	}
+	if n := h.backends["r:1"].served["incr"]; n != 0 {
+		t.Fatalf("a write reached a replica")
+	}
+}
+
+// With the master unreachable, writes fail at once and reads go on.
+func TestMasterDown(t *testing.T) {
+	h := newHarness(t, 1, func(c *config.Config) { c.Routing.ReadYourWrites = false })
+	h.backends["m:1"].refuse = true
+	h.backends["r:1"].data["k"] = "v"
+	c := h.connect()
+	h.send(c, "SET k x\r\nGET k\r\nSET k y\r\n")
+	got := h.replies(c)
+	if len(got) != 3 || !strings.HasPrefix(got[0], "-MASTERDOWN") || got[1] != "$1\r\nv\r\n" || !strings.HasPrefix(got[2], "-MASTERDOWN") {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// A malformed request closes that client only.
+func TestProtocolErrorClosesOnlyThatClient(t *testing.T) {
+	h := newHarness(t, 1, nil)
+	bad, good := h.connect(), h.connect()
+	h.send(bad, "PING\r\n*2\r\n$abc\r\n")
+	got := h.replies(bad)
+	if len(got) != 2 || got[1] != "-ERR Protocol error: invalid bulk length\r\n" || !bad.closed {
+		t.Fatalf("bad client: replies %q, closed %v", got, bad.closed)
+	}
+	h.send(good, "PING\r\n")
+	if got := h.replies(good); len(got) != 1 || good.closed {
+		t.Fatalf("good client: %q closed=%v", got, good.closed)
+	}
+}
+
+// A transaction runs on a connection of the session's own, and the
+// session's next request waits until EXEC is answered, so it cannot
+// overtake it.
+func TestTransactionPinsAndOrders(t *testing.T) {
+	h := newHarness(t, 1, nil)
+	c := h.connect()
+	h.send(c, "MULTI\r\nINCR n\r\nEXEC\r\nGET n\r\n")
+	got := h.replies(c)
+	if len(got) != 4 {
+		t.Fatalf("got %q", got)
+	}
+	m := h.backends["m:1"]
+	if len(m.conns) != 2 {
+		t.Fatalf("the master has %d connections, want 2 (shared and pinned)", len(m.conns))
+	}
+	if got[3] != "$1\r\n1\r\n" {
+		t.Fatalf("GET after EXEC = %q", got[3])
+	}
+}
+
+// WAIT is answered from the lag monitor: it returns once enough replicas
+// have processed the master offset seen after the session's write.
+func TestWait(t *testing.T) {
+	h := newHarness(t, 2, nil)
+	// The fake backends do not replicate: the replicas hold the value
+	// already.
+	h.backends["r:1"].data["k"] = "v"
+	h.backends["r:2"].data["k"] = "v"
+	c := h.connect()
+	h.send(c, "SET k v\r\nWAIT 2 0\r\nGET k\r\n")
+	if got := h.replies(c); len(got) != 1 || got[0] != "+OK\r\n" {
+		t.Fatalf("before any poll: %q", got)
+	}
+	l := h.p.loopOf(h.el)
+	// A poll after the write: master at 500, one replica there.
+	h.setLag(500, []int64{0, 100})
+	l.tick()
+	h.settle()
+	if got := h.replies(c); len(got) != 0 {
+		t.Fatalf("WAIT 2 answered with one replica there: %q", got)
+	}
+	h.setLag(520, []int64{0, 20})
+	l.tick()
+	h.settle()
+	got := h.replies(c)
+	if len(got) != 2 || got[0] != ":2\r\n" || got[1] != "$1\r\nv\r\n" {
+		t.Fatalf("after both replicas caught up: %q", got)
+	}
+	h.send(c, "WAIT 1 x\r\nWAIT 1 -1\r\n")
+	if got := h.replies(c); len(got) != 2 || !strings.HasPrefix(got[0], "-ERR timeout is not an integer") || got[1] != "-ERR timeout is negative\r\n" {
+		t.Fatalf("bad WAITs: %q", got)
+	}
+}
+
+// FuzzClientInput: whatever a client sends, the proxy answers with
+// well-formed replies or closes that client, and never panics; another
+// client is unaffected.
+func FuzzClientInput(f *testing.F) {
+	for _, seed := range []string{
+		"PING\r\n", "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "*2\r\n$abc\r\n", "SET k v\r\nGET k\r\nMULTI\r\nINCR n\r\nEXEC\r\n",
+		"SUBSCRIBE a\r\nPING\r\nUNSUBSCRIBE\r\n", "\"unbalanced\r\n", "*-1\r\n*0\r\n\r\n", "WAIT 1 1\r\nLAGWISE LAG\r\nSELECT 3\r\nGET k\r\n",
+	} {
+		f.Add([]byte(seed), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		h := newHarness(t, 2, nil)
+		c, other := h.connect(), h.connect()
+		at := int(cut) % (len(data) + 1)
+		h.send(c, string(data[:at]))
+		if !c.closed {
+			h.send(c, string(data[at:]))
+		}
+		var s replyScanner
+		buf := c.out
+		for len(buf) > 0 {
+			n, err := s.next(buf)
+			if err != nil || n == 0 {
+				t.Fatalf("malformed or partial reply to %q: %q", data, buf)
+			}
+			buf = buf[n:]
+		}
+		h.send(other, "PING\r\n")
+		if got := h.replies(other); len(got) != 1 || got[0] != "+PONG\r\n" || other.closed {
+			t.Fatalf("another client after %q: %q (closed %v)", data, got, other.closed)
+		}
+	})
+}

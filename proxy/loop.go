@@ -1,0 +1,339 @@
+package proxy
+
+import (
+	"context"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/logging"
+
+	"github.com/lagwise/lagwise/router"
+)
+
+// gnetLogLevel keeps gnet's own log to errors.
+const gnetLogLevel = logging.ErrorLevel
+
+// tickEvery is how often a loop checks its timers: replicas that do not
+// answer reads, idle clients, backoffs.
+const tickEvery = 20 * time.Millisecond
+
+// loop is one event loop's state. Everything in it is touched only on that
+// loop's goroutine (ticker excepted, which only asks the loop to tick).
+type loop struct {
+	p   *Proxy
+	el  gnet.EventLoop
+	idx int
+
+	// topo is the topology this loop's connections follow.
+	topo *topology
+	// view is the monitor's view the picker was last reset from; conns
+	// maps its replica indexes to this loop's shared connections.
+	view   *View
+	picker *router.Picker
+	conns  []*bconn
+
+	// master is the shared connection to the master; shared holds the
+	// shared connection to each backend by address (the master's too).
+	master *bconn
+	shared map[string]*bconn
+	// down holds, per backend address, when the last connection attempt
+	// failed and until when no new one is made.
+	down map[string]downState
+	// idle are clean dedicated master connections for reuse.
+	idle []*bconn
+
+	clients map[*client]struct{}
+	// waits are the clients with a WAIT pending.
+	waits []*client
+
+	// Work for the end of the turn: clients whose replies are to be
+	// written or whose held requests can go on, backend connections with
+	// requests to write.
+	dirtyClients  []*client
+	resumable     []*client
+	dirtyBackends []*bconn
+	flushQueued   bool
+	flushTask     gnet.Runnable
+	tickTask      gnet.Runnable
+
+	now   time.Time
+	stats loopStats
+}
+
+type downState struct {
+	until time.Time
+	err   error
+	// backoff is the wait after the next failure.
+	backoff time.Duration
+}
+
+func newLoop(p *Proxy, el gnet.EventLoop, idx int) *loop {
+	l := &loop{
+		p:       p,
+		el:      el,
+		idx:     idx,
+		shared:  make(map[string]*bconn),
+		down:    make(map[string]downState),
+		clients: make(map[*client]struct{}),
+		now:     time.Now(),
+	}
+	l.flushTask = gnet.RunnableFunc(func(context.Context) error { l.flush(); return nil })
+	l.tickTask = gnet.RunnableFunc(func(context.Context) error { l.tick(); return nil })
+	l.topo = p.topo.Load()
+	l.refreshView()
+	return l
+}
+
+// ticker asks the loop to tick until the proxy stops.
+func (l *loop) ticker() {
+	t := time.NewTicker(tickEvery)
+	defer t.Stop()
+	for range t.C {
+		if l.p.stopping.Load() {
+			return
+		}
+		if err := l.el.Execute(context.Background(), l.tickTask); err != nil {
+			return
+		}
+	}
+}
+
+// refreshView takes the monitor's latest view if it changed: the picker
+// gets its weights, and conns is lined up with its replicas.
+func (l *loop) refreshView() {
+	v := l.p.lag.View()
+	if v == l.view {
+		return
+	}
+	l.view = v
+	if l.picker == nil {
+		l.picker = router.NewPicker(v.Eligibility)
+	} else {
+		l.picker.Reset(v.Eligibility)
+	}
+	l.conns = l.conns[:0]
+	for _, r := range v.Replicas {
+		var b *bconn
+		if l.topo.hasReplica(r.Addr) {
+			b = l.sharedConn(r.Addr)
+		}
+		l.conns = append(l.conns, b)
+	}
+}
+
+// sharedConn returns the loop's shared connection to addr, dialling one
+// when there is none (requests queue on it meanwhile); nil while addr is in
+// its backoff after a failed connection.
+func (l *loop) sharedConn(addr string) *bconn {
+	b := l.shared[addr]
+	if b == nil || b.state == connClosed {
+		if _, down := l.isDown(addr); down {
+			return nil
+		}
+		b = newBconn(l, addr, kindShared)
+		l.shared[addr] = b
+		if addr == l.topo.master {
+			l.master = b
+		}
+	}
+	return b
+}
+
+// masterConn returns the shared master connection, or nil and the error
+// while the master is in its backoff after a failed connection.
+func (l *loop) masterConn() (*bconn, error) {
+	if l.master == nil || l.master.state == connClosed || l.master.addr != l.topo.master {
+		if err, down := l.isDown(l.topo.master); down {
+			return nil, err
+		}
+		l.master = l.sharedConn(l.topo.master)
+	}
+	if l.master == nil || l.master.state == connClosed {
+		err, _ := l.isDown(l.topo.master)
+		return nil, err
+	}
+	return l.master, nil
+}
+
+// dedicated returns a master connection for one client alone: a clean idle
+// one, or a new one; nil and the error while the master is in its backoff.
+func (l *loop) dedicated() (*bconn, error) {
+	if err, down := l.isDown(l.topo.master); down {
+		return nil, err
+	}
+	for len(l.idle) > 0 {
+		b := l.idle[len(l.idle)-1]
+		l.idle = l.idle[:len(l.idle)-1]
+		if b.state != connClosed && b.addr == l.topo.master {
+			b.idleSince = time.Time{}
+			return b, nil
+		}
+		b.close()
+	}
+	b := newBconn(l, l.topo.master, kindDedicated)
+	if b.state == connClosed {
+		err, _ := l.isDown(l.topo.master)
+		return nil, err
+	}
+	return b, nil
+}
+
+// giveBack returns a dedicated connection whose client is done with it and
+// whose replies are all in.
+func (l *loop) giveBack(b *bconn) {
+	b.owner, b.release = nil, false
+	if b.state == connClosed || b.addr != l.topo.master || len(l.idle) >= maxIdleDedicated {
+		b.close()
+		return
+	}
+	b.idleSince = l.now
+	l.idle = append(l.idle, b)
+}
+
+// maxIdleDedicated is how many clean dedicated connections a loop keeps.
+const maxIdleDedicated = 16
+
+// isDown reports whether addr is in its backoff after a failed connection,
+// and the error that put it there.
+func (l *loop) isDown(addr string) (error, bool) {
+	d, ok := l.down[addr]
+	if !ok || !l.now.Before(d.until) {
+		return nil, false
+	}
+	return d.err, true
+}
+
+// connFailed records a failed connection attempt to addr.
+func (l *loop) connFailed(addr string, err error) {
+	d := l.down[addr]
+	switch {
+	case d.backoff == 0:
+		d.backoff = 50 * time.Millisecond
+	case d.backoff < time.Second:
+		d.backoff *= 2
+	}
+	d.until, d.err = l.now.Add(d.backoff), err
+	l.down[addr] = d
+}
+
+// connUp forgets addr's failures.
+func (l *loop) connUp(addr string) { delete(l.down, addr) }
+
+func (l *loop) clientDirty(c *client) {
+	if !c.dirty {
+		c.dirty = true
+		l.dirtyClients = append(l.dirtyClients, c)
+		l.queueFlush()
+	}
+}
+
+func (l *loop) backendDirty(b *bconn) {
+	if !b.dirty {
+		b.dirty = true
+		l.dirtyBackends = append(l.dirtyBackends, b)
+		l.queueFlush()
+	}
+}
+
+func (l *loop) resume(c *client) {
+	l.resumable = append(l.resumable, c)
+	l.queueFlush()
+}
+
+// queueFlush asks for a flush at the end of this loop turn: the task runs
+// after the events of the current batch, so every request the batch
+// brought goes out in one write per backend connection.
+func (l *loop) queueFlush() {
+	if l.flushQueued {
+		return
+	}
+	l.flushQueued = true
+	if err := l.el.Execute(context.Background(), l.flushTask); err != nil {
+		l.flushQueued = false
+	}
+}
+
+// flush writes out what the turn gathered.
+func (l *loop) flush() {
+	l.flushQueued = false
+	l.now = time.Now()
+	// Held clients first: what they send joins this flush.
+	for i := 0; i < len(l.resumable); i++ {
+		l.resumable[i].resume()
+	}
+	clear(l.resumable)
+	l.resumable = l.resumable[:0]
+	for i := 0; i < len(l.dirtyBackends); i++ {
+		b := l.dirtyBackends[i]
+		b.dirty = false
+		b.flush()
+	}
+	clear(l.dirtyBackends)
+	l.dirtyBackends = l.dirtyBackends[:0]
+	for i := 0; i < len(l.dirtyClients); i++ {
+		c := l.dirtyClients[i]
+		c.dirty = false
+		c.flush()
+	}
+	clear(l.dirtyClients)
+	l.dirtyClients = l.dirtyClients[:0]
+}
+
+// tick runs the loop's timers.
+func (l *loop) tick() {
+	l.now = time.Now()
+	if t := l.p.topo.Load(); t != l.topo {
+		l.topologyChanged()
+	}
+	l.refreshView()
+	l.checkWaits()
+	// Replicas that sit on reads past the read timeout are given up on.
+	for _, b := range l.shared {
+		if b.addr != l.topo.master && b.oldestWait(l.now) > l.topo.readTimeout {
+			l.p.logf("replica %s did not answer a read within %v; its reads go elsewhere", b.addr, l.topo.readTimeout)
+			l.connFailed(b.addr, errReplicaTimeout)
+			b.fail(errReplicaTimeout)
+		}
+	}
+	// Idle dedicated connections are closed after a while.
+	keep := l.idle[:0]
+	for _, b := range l.idle {
+		if l.now.Sub(b.idleSince) > 30*time.Second {
+			b.close()
+			continue
+		}
+		keep = append(keep, b)
+	}
+	clear(l.idle[len(keep):])
+	l.idle = keep
+	if idle := l.topo.idle; idle > 0 {
+		for c := range l.clients {
+			if c.idleFor(l.now) > idle {
+				c.conn.Close()
+			}
+		}
+	}
+}
+
+// topologyChanged follows a reload: shared connections to backends no
+// longer named are drained and closed; new requests use the new topology.
+func (l *loop) topologyChanged() {
+	t := l.p.topo.Load()
+	if t == l.topo {
+		return
+	}
+	l.topo = t
+	named := map[string]bool{t.master: true}
+	for _, r := range t.replicas {
+		named[r] = true
+	}
+	for addr, b := range l.shared {
+		if !named[addr] {
+			delete(l.shared, addr)
+			b.drain()
+		}
+	}
+	l.master = nil
+	l.view = nil
+	l.refreshView()
+}

@@ -1,0 +1,388 @@
+// Package proxy is lagwise's single endpoint for applications: a Redis
+// protocol proxy on gnet event loops that sends writes to the master and
+// spreads reads over the replicas by their measured lag.
+//
+// The data path, in the order a request meets it:
+//
+//   - A client connection belongs to one event loop (client.go). Its
+//     requests are parsed straight from the bytes gnet read, routed by the
+//     client's router.Session, and either answered by the proxy itself
+//     (local.go) or appended to a backend connection's output.
+//   - Each event loop has its own connections to every backend, on the
+//     same loop (backend.go), so a request and its reply never cross
+//     goroutines. The requests of all the loop's clients are gathered into
+//     one write per backend connection per loop turn (loop.go), and the
+//     replies are handed back through each connection's FIFO of waiters.
+//   - A client's replies leave in the order of its requests whichever
+//     backend answered each: every request takes a slot in the client's
+//     queue, and a reply that arrives before its elders waits in its slot.
+//   - The lag monitor (monitor.go) polls the backends off the data path and
+//     publishes a View; each loop turns a new View into its router.Picker.
+//
+// Nothing in the data path blocks: dialling and the monitor's polls run
+// on goroutines of their own and come back to a loop through
+// gnet.EventLoop.Execute.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/lagwise/lagwise/config"
+	"github.com/lagwise/lagwise/router"
+)
+
+// Version is what HELLO and INFO report as the server's version: the Redis
+// version whose protocol and commands the proxy speaks.
+const Version = "7.0.0"
+
+// topology is one valid config as the data path uses it. It is immutable;
+// a reload publishes a new one.
+type topology struct {
+	cfg        *config.Config
+	master     string
+	replicas   []string
+	classifier *router.Classifier
+	ryw        bool
+	password   string
+	// backendSetup is sent first on every backend connection (AUTH when
+	// backend_auth has a password), and setupReplies is the number of
+	// replies it draws.
+	backendSetup []byte
+	setupReplies int
+	// readTimeout: a replica that has not answered a read by then is
+	// given up on, and its reads go elsewhere.
+	readTimeout time.Duration
+	queryLimit  int64
+	outputLimit int64
+	idle        time.Duration
+	maxClients  int
+}
+
+func newTopology(cfg *config.Config) (*topology, error) {
+	cl, err := router.NewClassifier(cfg.AllowCommands)
+	if err != nil {
+		return nil, err
+	}
+	t := &topology{
+		cfg:         cfg,
+		master:      cfg.Master,
+		classifier:  cl,
+		ryw:         cfg.Routing.ReadYourWrites,
+		password:    string(cfg.Auth.Password),
+		readTimeout: cfg.Routing.PollTimeout + cfg.Routing.LagPollInterval,
+		queryLimit:  int64(cfg.Limits.ClientQueryBuffer),
+		outputLimit: int64(cfg.Limits.ClientOutputBuffer),
+		idle:        cfg.Limits.IdleTimeout,
+		maxClients:  cfg.Limits.MaxClients,
+	}
+	if t.readTimeout < 200*time.Millisecond {
+		t.readTimeout = 200 * time.Millisecond
+	}
+	for _, r := range cfg.Replicas {
+		t.replicas = append(t.replicas, r.Addr)
+	}
+	if pw := string(cfg.BackendAuth.Password); pw != "" {
+		if u := cfg.BackendAuth.Username; u != "" {
+			t.backendSetup = appendCommand(nil, "AUTH", u, pw)
+		} else {
+			t.backendSetup = appendCommand(nil, "AUTH", pw)
+		}
+		t.setupReplies = 1
+	}
+	return t, nil
+}
+
+// hasReplica reports whether addr is one of the topology's replicas.
+func (t *topology) hasReplica(addr string) bool {
+	for _, r := range t.replicas {
+		if r == addr {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *topology) monitorConfig(logf func(string, ...any)) MonitorConfig {
+	c := t.cfg
+	return MonitorConfig{
+		Master:   c.Master,
+		Replicas: c.Replicas,
+		Policy:   c.Routing.Policy(),
+		Interval: c.Routing.LagPollInterval,
+		Timeout:  c.Routing.PollTimeout,
+		Username: c.BackendAuth.Username,
+		Password: string(c.BackendAuth.Password),
+		Logf:     logf,
+	}
+}
+
+// lagSource is what the data path needs of the lag monitor.
+type lagSource interface {
+	// View is the latest view; never nil.
+	View() *View
+	// Started counts the poll rounds begun.
+	Started() uint64
+	// Kick asks for a round now.
+	Kick()
+}
+
+// Proxy is one running proxy. Make it with New, start it with Run.
+type Proxy struct {
+	gnet.BuiltinEventEngine
+
+	topo    atomic.Pointer[topology]
+	monitor *Monitor
+	// lag is where the data path reads the monitor's view: the monitor,
+	// or a test's stand-in.
+	lag  lagSource
+	logf func(string, ...any)
+	// dial connects a backend connection and startTicker starts a loop's
+	// timer; tests replace them.
+	dial        func(*bconn)
+	startTicker func(*loop)
+
+	engine  gnet.Engine
+	started chan struct{}
+	addr    string
+
+	loopsMu sync.Mutex
+	loops   map[gnet.EventLoop]*loop
+	// loopList is every loop made so far, for the counters.
+	loopList atomic.Pointer[[]*loop]
+
+	backends backendRegistry
+	clients  atomic.Int64
+	nextID   atomic.Int64
+	reloads  [2]atomic.Uint64 // ok, error
+	lastErr  atomic.Pointer[string]
+	startAt  time.Time
+	stopping atomic.Bool
+}
+
+// New makes a proxy for cfg, which must be valid (config.Load validates).
+func New(cfg *config.Config, logf func(string, ...any)) (*Proxy, error) {
+	if logf == nil {
+		logf = log.Printf
+	}
+	t, err := newTopology(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{
+		logf:    logf,
+		started: make(chan struct{}),
+		loops:   make(map[gnet.EventLoop]*loop),
+		startAt: time.Now(),
+	}
+	p.topo.Store(t)
+	p.monitor = NewMonitor(t.monitorConfig(logf))
+	p.lag = p.monitor
+	p.dial = (*bconn).dial
+	p.startTicker = func(l *loop) { go l.ticker() }
+	empty := []*loop{}
+	p.loopList.Store(&empty)
+	return p, nil
+}
+
+// Monitor returns the proxy's lag monitor.
+func (p *Proxy) Monitor() *Monitor { return p.monitor }
+
+// Config returns the config the proxy runs on.
+func (p *Proxy) Config() *config.Config { return p.topo.Load().cfg }
+
+// Run serves until ctx is done, then stops the event loops and closes
+// every connection. It returns an error if the listen address cannot be
+// bound.
+func (p *Proxy) Run(ctx context.Context) error {
+	t := p.topo.Load()
+	host, port, err := net.SplitHostPort(t.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %q: %v", t.cfg.Listen, err)
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go p.monitor.Run(mctx)
+
+	errc := make(chan error, 1)
+	go func() {
+		errc <- gnet.Run(p, "tcp://"+net.JoinHostPort(host, port),
+			gnet.WithMulticore(true),
+			gnet.WithNumEventLoop(runtime.GOMAXPROCS(0)),
+			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+			gnet.WithReusePort(false),
+			gnet.WithLogLevel(gnetLogLevel),
+		)
+	}()
+	select {
+	case err := <-errc:
+		if err == nil {
+			err = errors.New("the event loops stopped at start")
+		}
+		return fmt.Errorf("listen %s: %w", t.cfg.Listen, err)
+	case <-p.started:
+	}
+	p.logf("proxy listening on %s (master %s, %d replicas)", p.addr, t.master, len(t.replicas))
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	p.stopping.Store(true)
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	_ = p.engine.Stop(sctx)
+	<-errc
+	return nil
+}
+
+// Addr returns the address the proxy listens on, once Run has started it.
+func (p *Proxy) Addr() string { return p.addr }
+
+// Started is closed once the proxy accepts connections.
+func (p *Proxy) Started() <-chan struct{} { return p.started }
+
+// Reload swaps in a new config: new connections and requests use it at
+// once, backends that left the topology are drained and closed by each
+// loop, and the monitor polls the new set. cfg must be valid.
+func (p *Proxy) Reload(cfg *config.Config) error {
+	t, err := newTopology(cfg)
+	if err != nil {
+		p.reloads[1].Add(1)
+		msg := err.Error()
+		p.lastErr.Store(&msg)
+		return err
+	}
+	p.topo.Store(t)
+	p.monitor.Update(t.monitorConfig(p.logf))
+	p.reloads[0].Add(1)
+	p.lastErr.Store(nil)
+	p.forEachLoop(func(l *loop) { l.topologyChanged() })
+	return nil
+}
+
+// ReloadFailed records a config file that could not replace the running
+// one.
+func (p *Proxy) ReloadFailed(err error) {
+	p.reloads[1].Add(1)
+	msg := err.Error()
+	p.lastErr.Store(&msg)
+}
+
+// forEachLoop runs f on every loop, each on its own event loop.
+func (p *Proxy) forEachLoop(f func(*loop)) {
+	for _, l := range *p.loopList.Load() {
+		l := l
+		_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			f(l)
+			return nil
+		}))
+	}
+}
+
+// OnBoot implements gnet.EventHandler.
+func (p *Proxy) OnBoot(eng gnet.Engine) gnet.Action {
+	p.engine = eng
+	p.addr = p.topo.Load().cfg.Listen
+	close(p.started)
+	return gnet.None
+}
+
+// loopOf returns the loop state of el, making it on first use.
+func (p *Proxy) loopOf(el gnet.EventLoop) *loop {
+	p.loopsMu.Lock()
+	defer p.loopsMu.Unlock()
+	l := p.loops[el]
+	if l == nil {
+		l = newLoop(p, el, len(p.loops))
+		p.loops[el] = l
+		list := append(append([]*loop(nil), *p.loopList.Load()...), l)
+		p.loopList.Store(&list)
+		p.startTicker(l)
+	}
+	return l
+}
+
+// OnOpen implements gnet.EventHandler: a client connected, or a backend
+// connection a loop dialled is now registered on it.
+func (p *Proxy) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	if b, ok := c.Context().(*bconn); ok {
+		b.opened(c)
+		return nil, gnet.None
+	}
+	t := p.topo.Load()
+	if p.stopping.Load() {
+		return nil, gnet.Close
+	}
+	if t.maxClients > 0 && p.clients.Load() >= int64(t.maxClients) {
+		return []byte("-ERR max number of clients reached\r\n"), gnet.Close
+	}
+	l := p.loopOf(c.EventLoop())
+	cl := newClient(l, c, p.nextID.Add(1))
+	c.SetContext(cl)
+	p.clients.Add(1)
+	return nil, gnet.None
+}
+
+// OnClose implements gnet.EventHandler.
+func (p *Proxy) OnClose(c gnet.Conn, err error) gnet.Action {
+	switch x := c.Context().(type) {
+	case *client:
+		p.clients.Add(-1)
+		x.closed()
+	case *bconn:
+		x.lost(err)
+	}
+	return gnet.None
+}
+
+// OnTraffic implements gnet.EventHandler.
+func (p *Proxy) OnTraffic(c gnet.Conn) gnet.Action {
+	switch x := c.Context().(type) {
+	case *client:
+		return x.traffic()
+	case *bconn:
+		return x.traffic()
+	}
+	return gnet.Close
+}
+
+// appendCommand appends a request in RESP.
+func appendCommand(b []byte, args ...string) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(len(args)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range args {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}
+
+// appendArgs appends argv as a RESP request.
+func appendArgs(b []byte, argv [][]byte) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(len(argv)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range argv {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}
