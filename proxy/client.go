@@ -231,10 +231,18 @@ func (c *client) request(argv [][]byte, raw []byte) bool {
 	}
 	// A request for the master after the client's requests on another
 	// master connection waits until those are answered.
-	if c.masterInflight > 0 {
+	if paused := l.p.writesPaused.Load(); c.masterInflight > 0 || paused {
 		peek := c.sess
-		if c.mustWait(peek.Route(t.classifier, argv)) {
+		prt := peek.Route(t.classifier, argv)
+		if c.masterInflight > 0 && c.mustWait(prt) {
 			c.hold()
+			return false
+		}
+		if paused && masterBound(prt.To) {
+			// A switch of masters is under way: the request waits for
+			// the new one (Proxy.PauseWrites).
+			c.hold()
+			l.paused = append(l.paused, c)
 			return false
 		}
 	}
@@ -301,6 +309,11 @@ func (c *client) mustWait(rt router.Route) bool {
 	return false
 }
 
+// masterBound: the target is a master connection.
+func masterBound(t router.Target) bool {
+	return t == router.ToMaster || t == router.ToPinned || t == router.ToOwnConn
+}
+
 // preAuth: what a client may send before AUTH.
 func preAuth(name []byte) bool {
 	return equalFold(name, "auth") || equalFold(name, "hello") || equalFold(name, "quit") || equalFold(name, "reset")
@@ -348,7 +361,7 @@ func (c *client) pick() router.Choice {
 	var need router.Need
 	if l.topo.ryw {
 		need = c.writes.Need()
-		if need.Wrote && !need.Known && c.lastWriteN > 0 && l.view.Seq > c.lastWriteSeq {
+		if need.Wrote && !need.Known && c.lastWriteN > 0 && l.view.Seq > c.lastWriteSeq && l.view.Master.Up {
 			c.writes.Observed(c.lastWriteN, l.view.Master.Offset)
 			need = c.writes.Need()
 		}
@@ -406,7 +419,9 @@ func (c *client) toMaster(b *bconn, err error, raw []byte, rt router.Route) {
 	c.masterConn = b
 	c.masterInflight++
 	b.send(raw, waiter{c: c, seq: c.lastSeq(), confirms: rt.Confirms})
-	b.stats.reads.Add(1)
+	if rt.Class == router.Read {
+		b.stats.reads.Add(1)
+	}
 }
 
 // newSlot adds a slot for the next request.

@@ -272,3 +272,48 @@ func FuzzClientInput(f *testing.F) {
 		}
 	})
 }
+
+// A planned switch of masters: writes held while paused go to the new
+// master once writes resume; reads go on meanwhile; a session pinned to
+// the old master is closed.
+func TestPauseAndSwitchMaster(t *testing.T) {
+	h := newHarness(t, 2, func(c *config.Config) { c.Routing.ReadYourWrites = false })
+	h.backends["r:1"].data["k"] = "old"
+	h.backends["r:2"].data["k"] = "old"
+	c, pinned := h.connect(), h.connect()
+	h.send(pinned, "MULTI\r\n")
+	if got := h.replies(pinned); len(got) != 1 {
+		t.Fatalf("MULTI: %q", got)
+	}
+	h.p.PauseWrites()
+	h.send(c, "SET k new\r\n")
+	if got := h.replies(c); len(got) != 0 {
+		t.Fatalf("a write answered during the pause: %q", got)
+	}
+	c2 := h.connect()
+	h.send(c2, "GET k\r\n")
+	if got := h.replies(c2); len(got) != 1 || got[0] != "$3\r\nold\r\n" {
+		t.Fatalf("a read during the pause: %q", got)
+	}
+	// r:1 becomes the master, m:1 a replica.
+	cfg := *h.p.Config()
+	cfg.Master = "r:1"
+	cfg.Replicas = []config.Replica{{Addr: "m:1", Weight: 1}, {Addr: "r:2", Weight: 1}}
+	if err := h.p.Reload(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	h.replicas = []string{"m:1", "r:2"}
+	h.master = "r:1"
+	h.setLag(0, []int64{0, 0})
+	h.p.ResumeWrites()
+	h.settle()
+	if got := h.replies(c); len(got) != 1 || got[0] != "+OK\r\n" {
+		t.Fatalf("the held write after the switch: %q", got)
+	}
+	if h.backends["r:1"].data["k"] != "new" || h.backends["m:1"].served["set"] != 0 {
+		t.Fatalf("the held write went to the old master")
+	}
+	if !pinned.closed {
+		t.Fatalf("a session pinned to the old master stayed open")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -340,3 +341,5 @@ func (h *harness) replies(c *fakeConn) []string {
 	c.out = c.out[:0]
 	return out
 }
+
+func sprintf(f string, a ...any) string { return fmt.Sprintf(f, a...) }

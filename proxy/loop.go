@@ -43,8 +43,10 @@ type loop struct {
 	idle []*bconn
 
 	clients map[*client]struct{}
-	// waits are the clients with a WAIT pending.
-	waits []*client
+	// waits are the clients with a WAIT pending; paused those holding a
+	// master request while writes are paused.
+	waits  []*client
+	paused []*client
 
 	// Work for the end of the turn: clients whose replies are to be
 	// written or whose held requests can go on, backend connections with
@@ -322,6 +324,7 @@ func (l *loop) topologyChanged() {
 	if t == l.topo {
 		return
 	}
+	old := l.topo
 	l.topo = t
 	named := map[string]bool{t.master: true}
 	for _, r := range t.replicas {
@@ -333,7 +336,33 @@ func (l *loop) topologyChanged() {
 			b.drain()
 		}
 	}
+	if old.master != t.master {
+		// A new master: sessions pinned to the old one lose their state
+		// with their connection (the client is closed, as a failover
+		// would close it), so none of them writes to the old master
+		// after the new one takes writes.
+		for c := range l.clients {
+			for _, b := range []*bconn{c.pinned, c.own} {
+				if b != nil && b.addr != t.master {
+					b.close()
+				}
+			}
+		}
+		for _, b := range l.idle {
+			b.close()
+		}
+		l.idle = l.idle[:0]
+	}
 	l.master = nil
 	l.view = nil
 	l.refreshView()
+}
+
+// unpause lets the requests held by a write pause go on.
+func (l *loop) unpause() {
+	for _, c := range l.paused {
+		l.resume(c)
+	}
+	clear(l.paused)
+	l.paused = l.paused[:0]
 }

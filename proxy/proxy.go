@@ -39,8 +39,13 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/lagwise/lagwise/config"
+	"github.com/lagwise/lagwise/metrics"
 	"github.com/lagwise/lagwise/router"
 )
+
+// reconcileEvery is how often, with reconcile on, the backends' roles are
+// checked against the file between reloads.
+const reconcileEvery = 2 * time.Second
 
 // Version is what HELLO and INFO report as the server's version: the Redis
 // version whose protocol and commands the proxy speaks.
@@ -168,6 +173,18 @@ type Proxy struct {
 	lastErr  atomic.Pointer[string]
 	startAt  time.Time
 	stopping atomic.Bool
+	// writesPaused holds master-bound requests in the loops (a planned
+	// switch of masters); ResumeWrites lets them go.
+	writesPaused atomic.Bool
+
+	// rec reconciles backends' roles with the file; reconcileMu keeps
+	// one pass at a time.
+	rec              *reconciler
+	reconcileMu      sync.Mutex
+	reconcileActions atomic.Uint64
+	// lastGap is the offset gap of the last promotion without the old
+	// master: bytes of writes that may be lost.
+	lastGap atomic.Int64
 }
 
 // New makes a proxy for cfg, which must be valid (config.Load validates).
@@ -188,6 +205,7 @@ func New(cfg *config.Config, logf func(string, ...any)) (*Proxy, error) {
 	p.topo.Store(t)
 	p.monitor = NewMonitor(t.monitorConfig(logf))
 	p.lag = p.monitor
+	p.rec = &reconciler{p: p, admin: netAdmin{p}, switchTimeout: 5 * time.Second, logf: logf, now: time.Now, sleep: time.Sleep}
 	p.dial = (*bconn).dial
 	p.startTicker = func(l *loop) { go l.ticker() }
 	empty := []*loop{}
@@ -212,7 +230,20 @@ func (p *Proxy) Run(ctx context.Context) error {
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if addr := t.cfg.MetricsListen; addr != "" {
+		ln, err := metrics.Listen(addr)
+		if err != nil {
+			return err
+		}
+		h := metrics.HandlerWithReason(metrics.NewProxyRegistry(p), p.readyReason)
+		go func() {
+			if err := metrics.ServeListener(mctx, ln, h); err != nil {
+				p.logf("metrics: %v", err)
+			}
+		}()
+	}
 	go p.monitor.Run(mctx)
+	go p.reconcileLoop(mctx, reconcileEvery)
 
 	errc := make(chan error, 1)
 	go func() {
@@ -269,6 +300,17 @@ func (p *Proxy) Reload(cfg *config.Config) error {
 	p.lastErr.Store(nil)
 	p.forEachLoop(func(l *loop) { l.topologyChanged() })
 	return nil
+}
+
+// PauseWrites holds every request for the master, from the next one on,
+// until ResumeWrites; reads go on. Requests already sent are not recalled.
+func (p *Proxy) PauseWrites() { p.writesPaused.Store(true) }
+
+// ResumeWrites ends a PauseWrites: the held requests are routed again,
+// under the topology of that moment.
+func (p *Proxy) ResumeWrites() {
+	p.writesPaused.Store(false)
+	p.forEachLoop(func(l *loop) { l.unpause() })
 }
 
 // ReloadFailed records a config file that could not replace the running

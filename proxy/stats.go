@@ -1,36 +1,35 @@
 package proxy
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/lagwise/lagwise/metrics"
 	"github.com/lagwise/lagwise/router"
 )
 
 // The counters are written by the event loops with atomic adds and read by
 // the metrics scrape; nothing on the request path takes a lock for them.
 
-// durationBuckets are the upper bounds, in seconds, of the request
-// duration histogram.
-var durationBuckets = [...]float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
-
-// durationLimits are durationBuckets as durations, for the hot path.
-var durationLimits = func() (d [len(durationBuckets)]time.Duration) {
-	for i, s := range durationBuckets {
-		d[i] = time.Duration(s * float64(time.Second))
-	}
-	return d
-}()
-
 const numClasses = int(router.Denied) + 1
+
+// numBuckets is the number of finite duration buckets.
+const numBuckets = 16
+
+func init() {
+	if len(metrics.DurationBuckets) != numBuckets {
+		panic("proxy: numBuckets must match metrics.DurationBuckets")
+	}
+}
 
 // loopStats are one loop's counters.
 type loopStats struct {
 	requests [numClasses]atomic.Uint64
-	// buckets counts durations per class: buckets[c][i] those at most
-	// durationBuckets[i] (and above the one before), the last one the rest.
-	buckets   [numClasses][len(durationBuckets) + 1]atomic.Uint64
+	// buckets counts durations per class: buckets[c][i] those in
+	// metrics.DurationBuckets' bucket i, the last one the rest.
+	buckets   [numClasses][numBuckets + 1]atomic.Uint64
 	sumNanos  [numClasses]atomic.Uint64
 	rywMaster atomic.Uint64
 }
@@ -38,11 +37,7 @@ type loopStats struct {
 func (s *loopStats) count(c router.Class) { s.requests[c].Add(1) }
 
 func (s *loopStats) observe(c router.Class, d time.Duration) {
-	i := 0
-	for i < len(durationLimits) && d > durationLimits[i] {
-		i++
-	}
-	s.buckets[c][i].Add(1)
+	s.buckets[c][metrics.BucketIndexDuration(d)].Add(1)
 	s.sumNanos[c].Add(uint64(d))
 }
 
@@ -76,11 +71,10 @@ func (r *backendRegistry) get(addr string) *backendStats {
 
 // Counters are the proxy's counters summed over its loops at one moment.
 type Counters struct {
-	// Requests counts requests by router class name.
+	// Requests counts requests by metric class (metricClass).
 	Requests map[string]uint64
-	// Durations holds, per class name, the cumulative bucket counts for
-	// DurationBuckets (then +Inf), the count and the sum in seconds.
-	Durations map[string]Histogram
+	// Durations holds the request durations by metric class.
+	Durations map[string]metrics.Histogram
 	// Reads and Errors count, per backend address, the requests sent to
 	// it and the ones its connections failed.
 	Reads, Errors  map[string]uint64
@@ -90,53 +84,57 @@ type Counters struct {
 	ReloadsFailed  uint64
 }
 
-// Histogram is one class's request durations.
-type Histogram struct {
-	Cumulative []uint64 // per DurationBuckets bound, then +Inf
-	Count      uint64
-	Sum        float64
+// metricClass is the class label of lagwise_requests_total for a router
+// class: read, write (unknown commands count as writes), pinned, local
+// (answered by the proxy), and admin for the rest that only the master
+// answers (admin commands let through, TIME, PUBLISH, SCAN...) or that
+// the proxy refuses.
+func metricClass(c router.Class) string {
+	switch c {
+	case router.Read:
+		return metrics.ClassRead
+	case router.Write, router.Unknown:
+		return metrics.ClassWrite
+	case router.Pinned:
+		return metrics.ClassPinned
+	case router.Local:
+		return "local"
+	}
+	return metrics.ClassAdmin
 }
-
-// DurationBuckets returns the histogram's upper bounds in seconds.
-func DurationBuckets() []float64 { return durationBuckets[:] }
 
 // Counters reads the counters. It is safe to call from any goroutine.
 func (p *Proxy) Counters() Counters {
 	c := Counters{
 		Requests:      map[string]uint64{},
-		Durations:     map[string]Histogram{},
+		Durations:     map[string]metrics.Histogram{},
 		Reads:         map[string]uint64{},
 		Errors:        map[string]uint64{},
 		Clients:       p.clients.Load(),
 		ReloadsOK:     p.reloads[0].Load(),
 		ReloadsFailed: p.reloads[1].Load(),
 	}
+	per := map[string][]uint64{}
+	sums := map[string]float64{}
 	for _, l := range *p.loopList.Load() {
 		s := &l.stats
 		c.RYWMasterReads += s.rywMaster.Load()
 		for cl := 0; cl < numClasses; cl++ {
-			name := router.Class(cl).String()
-			if n := s.requests[cl].Load(); n > 0 {
-				c.Requests[name] += n
+			name := metricClass(router.Class(cl))
+			c.Requests[name] += s.requests[cl].Load()
+			b := per[name]
+			if b == nil {
+				b = make([]uint64, numBuckets+1)
+				per[name] = b
 			}
-			h := c.Durations[name]
-			if h.Cumulative == nil {
-				h.Cumulative = make([]uint64, len(durationBuckets)+1)
-			}
-			var run uint64
 			for i := range s.buckets[cl] {
-				run += s.buckets[cl][i].Load()
-				h.Cumulative[i] += run
+				b[i] += s.buckets[cl][i].Load()
 			}
-			h.Count += run
-			h.Sum += float64(s.sumNanos[cl].Load()) / 1e9
-			c.Durations[name] = h
+			sums[name] += float64(s.sumNanos[cl].Load()) / 1e9
 		}
 	}
-	for name, h := range c.Durations {
-		if h.Count == 0 {
-			delete(c.Durations, name)
-		}
+	for name, b := range per {
+		c.Durations[name] = metrics.HistogramOf(b, sums[name])
 	}
 	p.backends.mu.Lock()
 	for addr, s := range p.backends.m {
@@ -145,4 +143,66 @@ func (p *Proxy) Counters() Counters {
 	}
 	p.backends.mu.Unlock()
 	return c
+}
+
+// Snapshot implements metrics.Source: the counters and the monitor's last
+// view. It takes no lock an event loop takes.
+func (p *Proxy) Snapshot() metrics.Snapshot {
+	c := p.Counters()
+	v := p.lag.View()
+	s := metrics.Snapshot{
+		MasterOffset:      -1,
+		Reads:             c.Reads,
+		Requests:          c.Requests,
+		Durations:         c.Durations,
+		RYWMasterReads:    c.RYWMasterReads,
+		ClientConnections: c.Clients,
+		ConfigReloads:     map[string]uint64{metrics.ReloadOK: c.ReloadsOK, metrics.ReloadError: c.ReloadsFailed},
+		ReconcileActions:  p.reconcileActions.Load(),
+		BackendErrors:     c.Errors,
+		Ready:             p.Ready(),
+	}
+	m := v.Master
+	if m.Up {
+		s.MasterOffset = m.Offset
+	}
+	s.Backends = append(s.Backends, metrics.Backend{Addr: m.Addr, Role: m.Role, Up: m.Up, Offset: -1, LagBytes: -1, LagSeconds: math.Inf(1)})
+	s.BackendErrors[m.Addr] += m.PollErrors
+	for i, r := range v.Replicas {
+		b := metrics.Backend{Addr: r.Addr, Role: r.Role, Up: r.Up, IsReplica: true, Offset: r.Offset, LagBytes: -1, LagSeconds: r.LagSeconds}
+		if r.Health == router.Known {
+			b.LagBytes = r.ByteLag
+		}
+		s.BackendErrors[r.Addr] += r.PollErrors
+		if e := v.Eligibility; e != nil && i < len(e.Replicas) {
+			b.Routable = e.Routable(i)
+		}
+		s.Backends = append(s.Backends, b)
+	}
+	return s
+}
+
+// Ready reports whether the proxy serves: it accepts connections and the
+// lag monitor has seen the master answer.
+func (p *Proxy) Ready() bool {
+	select {
+	case <-p.started:
+	default:
+		return false
+	}
+	return p.lag.View().Master.Up
+}
+
+// readyReason is /readyz's answer.
+func (p *Proxy) readyReason() (bool, string) {
+	select {
+	case <-p.started:
+	default:
+		return false, "the proxy is starting"
+	}
+	m := p.lag.View().Master
+	if !m.Up {
+		return false, "the master " + m.Addr + " has not answered the lag monitor"
+	}
+	return true, ""
 }

@@ -90,7 +90,7 @@ func (c *client) checkWait() bool {
 func (c *client) replicasWithWrites() int64 {
 	l := c.l
 	need := c.writes.Need()
-	if need.Wrote && !need.Known && c.lastWriteN > 0 && l.view.Seq > c.lastWriteSeq {
+	if need.Wrote && !need.Known && c.lastWriteN > 0 && l.view.Seq > c.lastWriteSeq && l.view.Master.Up {
 		c.writes.Observed(c.lastWriteN, l.view.Master.Offset)
 		need = c.writes.Need()
 	}

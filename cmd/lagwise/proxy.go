@@ -52,11 +52,12 @@ func serveProxy(ctx context.Context, path string, logf func(string, ...any)) err
 		if config.NeedsRestart(p.Config(), c) {
 			logf("config %s: listen or metrics_listen changed; that takes a restart, the rest is applied", path)
 		}
-		if err := p.Reload(c); err != nil {
-			logf("config %s: not applied: %v", path, err)
+		diff := config.Diff(p.Config(), c)
+		if err := p.Apply(ctx, c); err != nil {
+			logf("config %s: not applied, keeping the running config: %v", path, err)
 			return
 		}
-		for _, d := range config.Diff(p.Config(), c) {
+		for _, d := range diff {
 			logf("config %s: %s", path, d)
 		}
 		logf("config %s: reloaded", path)
