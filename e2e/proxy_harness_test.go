@@ -354,3 +354,15 @@ func truthy(v string) bool {
 	}
 	return false
 }
+
+// logKey logs what each backend of c answers to GET key, and its
+// replication offsets, to tell a stale replica from a reply gone astray.
+func logKey(t *testing.T, c *cluster, key string) {
+	t.Helper()
+	for _, n := range c.nodes() {
+		r, err := n.c.doStrings("GET", key)
+		f := n.info(t, "replication")
+		t.Logf("%s (%s): GET %s = %v, %v; master_repl_offset:%s slave_repl_offset:%s master_link_status:%s",
+			n.name, n.s.addr, key, r, err, f["master_repl_offset"], f["slave_repl_offset"], f["master_link_status"])
+	}
+}

@@ -20,6 +20,10 @@ func TestProxyMalformedRequest(t *testing.T) {
 		p := startProxy(t, configFor(c))
 		other := p.connect(t)
 		wantRaw(t, other, "+OK\r\n", "SET", "mf:k", "v")
+		// New sessions read it too, from any backend.
+		for _, r := range c.replicas {
+			waitGet(t, r, "mf:k", "v")
+		}
 
 		for _, tc := range []struct {
 			name, in string
@@ -64,6 +68,9 @@ func TestProxyMalformedRequest(t *testing.T) {
 		}
 		// A new client is served too.
 		wantRaw(t, p.connect(t), "$1\r\nv\r\n", "GET", "mf:k")
+		if t.Failed() {
+			logKey(t, c, "mf:k")
+		}
 	})
 }
 
