@@ -16,8 +16,11 @@
 #
 # The replicas replicate the master only during the proxy+2r runs (REPLICAOF
 # before, REPLICAOF NO ONE after), so direct and proxy measure a master with
-# no replica to feed. Each of BENCH_ROUNDS rounds runs the three endpoints,
-# the order rotating from round to round; figures are medians over the rounds.
+# no replica to feed. Each of BENCH_ROUNDS rounds runs every test (SET -P 1,
+# GET -P 1, SET -P 16, GET -P 16) against the three endpoints back to back,
+# the order rotating from test to test, so that a change in the machine's
+# load hits the three alike; figures are medians over the rounds, and a
+# ratio is the median of the rounds' ratios, with their range.
 #
 # Reported: requests/s and the ratio to direct; p50 and p99 latency as
 # redis-benchmark --csv prints them and what the proxy adds to direct's; the
@@ -103,6 +106,7 @@ get_calls() {
 
 prepare_lagwise
 write_header "lagwise proxy vs Redis direct" proxy "$report"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 read -r master_port r1_port r2_port proxy_port proxy2r_port m1 m2 <<<"$(free_ports 7)" ||
 	die "could not find free ports"
@@ -271,9 +275,11 @@ bench_run() {
 	for i in "$master_pid" "$r1_pid" "$r2_pid"; do alive "$i" redis-server; done
 }
 
-# run_endpoint ROUND ENDPOINT: both -P values, SET then GET.
+# run_endpoint ROUND ENDPOINT P TEST: one run against ENDPOINT; for
+# proxy+2r, the replicas are attached and a proxy started for it, and both
+# undone after.
 run_endpoint() {
-	local r=$1 ep=$2 port pid='' p test
+	local r=$1 ep=$2 p=$3 test=$4 port pid=''
 	case $ep in
 	direct) port=$master_port ;;
 	proxy)
@@ -289,25 +295,27 @@ run_endpoint() {
 		wait_routable "$port"
 		;;
 	esac
-	for p in 1 16; do
-		for test in set get; do
-			bench_run "$r" "$ep" "$port" "$pid" "$p" "$test"
-			[[ -z $pid ]] || alive "$pid" "the $ep proxy"
-		done
-	done
+	bench_run "$r" "$ep" "$port" "$pid" "$p" "$test"
+	[[ -z $pid ]] || alive "$pid" "the $ep proxy"
 	if [[ $ep == proxy+2r ]]; then
 		stop_proxy "$pid"
 		detach_replicas
 	fi
 }
 
+# Each test runs against the three endpoints back to back, so that a change
+# in the machine's load between tests hits all three alike; the order
+# rotates from test to test.
+turn=0
 for ((r = 1; r <= ROUNDS; r++)); do
-	# Rotate the order so that no endpoint always runs first.
-	k=$(((r - 1) % 3))
-	order=("${endpoints[@]:k}" "${endpoints[@]:0:k}")
-	log "round $r/$ROUNDS: ${order[*]}"
-	for ep in "${order[@]}"; do
-		run_endpoint "$r" "$ep"
+	for p in 1 16; do
+		for test in set get; do
+			k=$((turn++ % 3))
+			order=("${endpoints[@]:k}" "${endpoints[@]:0:k}")
+			for ep in "${order[@]}"; do
+				run_endpoint "$r" "$ep" "$p" "$test"
+			done
+		done
 	done
 done
 
@@ -317,19 +325,37 @@ done
 med() {
 	awk -F'\t' -v e="$1" -v p="$2" -v t="$3" -v m="$4" '$2 == e && $3 == p && $4 == t && $5 == m { print $6 }' "$raw" | median
 }
+# ratios EP P TEST: the rps ratio EP / direct of each round, one a line.
+ratios() {
+	awk -F'\t' -v e="$1" -v p="$2" -v t="$3" '
+		$3 == p && $4 == t && $5 == "rps" && $2 == "direct" { d[$1] = $6 }
+		$3 == p && $4 == t && $5 == "rps" && $2 == e { x[$1] = $6 }
+		END { for (r in x) if (r in d && d[r] > 0) printf "%.4f\n", x[r] / d[r] }' "$raw"
+}
+# ratio_cell EP P TEST: "median (min–max)" of the per-round ratios.
+ratio_cell() {
+	local m lo hi
+	m=$(ratios "$@" | median)
+	[[ $m != n/a ]] || { echo n/a; return; }
+	lo=$(ratios "$@" | sort -g | head -n 1)
+	hi=$(ratios "$@" | sort -g | tail -n 1)
+	awk -v m="$m" -v a="$lo" -v b="$hi" 'BEGIN { printf "%.2f (%.2f-%.2f)", m, a, b }'
+}
 # plus A B: B - A with three decimals, signed ("n/a" when not computable).
 plus() {
 	if [[ $1 == n/a || $2 == n/a ]]; then echo n/a; else awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", b - a }'; fi
 }
 
 {
+	echo "- load average (1, 5, 15 min) at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 	echo "### Throughput"
 	echo
 	echo "redis-benchmark \`-c $CLIENTS -d $DATA_SIZE -r $KEYSPACE\`, \`-t set\` then \`-t get\`, -n $N_P1 (P1) / $N_P16 (P16);" \
 		"median of $ROUNDS rounds, the endpoints' order rotating. direct: the Redis master itself; proxy: lagwise proxy" \
 		"with that master as its only backend; proxy+2r: lagwise proxy in front of the master and two Redis replicas" \
-		"(replicating only during these runs). ratio = proxy / direct."
+		"(replicating only during these runs). Each test runs against the three back to back." \
+		"ratio: median of the rounds' ratios to direct (lowest-highest)."
 	echo
 	{
 		printf 'test\tdirect rps\tproxy rps\tratio\tproxy+2r rps\tratio\n'
@@ -338,8 +364,8 @@ plus() {
 				d=$(med direct "$p" "$test" rps)
 				x=$(med proxy "$p" "$test" rps)
 				y=$(med proxy+2r "$p" "$test" rps)
-				printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${test^^} -P $p" "$(fmt %.0f "$d")" "$(fmt %.0f "$x")" "$(ratio "$x" "$d")" \
-					"$(fmt %.0f "$y")" "$(ratio "$y" "$d")"
+				printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${test^^} -P $p" "$(fmt %.0f "$d")" "$(fmt %.0f "$x")" \
+					"$(ratio_cell proxy "$p" "$test")" "$(fmt %.0f "$y")" "$(ratio_cell proxy+2r "$p" "$test")"
 			done
 		done
 	} | md_table
