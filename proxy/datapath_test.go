@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/panjf2000/gnet/v2"
+
 	"github.com/lagwise/lagwise/config"
 )
 
@@ -315,5 +317,36 @@ func TestPauseAndSwitchMaster(t *testing.T) {
 	}
 	if !pinned.closed {
 		t.Fatalf("a session pinned to the old master stayed open")
+	}
+}
+
+// Limits: a client whose unread replies pass client_output_buffer is cut
+// off; one whose unparsed input passes client_query_buffer too; past
+// max_clients a new client is refused with Redis's error.
+func TestClientLimits(t *testing.T) {
+	h := newHarness(t, 1, func(c *config.Config) {
+		c.Limits.ClientOutputBuffer = 1 << 20
+		c.Limits.ClientQueryBuffer = 2 << 20
+		c.Limits.MaxClients = 3
+	})
+	slow := h.connect()
+	slow.buffered = 2 << 20 // it stopped reading
+	h.send(slow, "PING\r\n")
+	if !slow.closed {
+		t.Errorf("a client with 2 MiB of unread replies stayed open (limit 1 MiB)")
+	}
+	big := h.connect()
+	h.send(big, "*2\r\n$3\r\nGET\r\n$4000000\r\n"+strings.Repeat("x", 3<<20))
+	if !big.closed {
+		t.Errorf("a client with 3 MiB of unparsed input stayed open (limit 2 MiB)")
+	}
+	// slow and big are gone: three more fill max_clients.
+	h.connect()
+	h.connect()
+	h.connect()
+	fc := &fakeConn{p: h.p, el: h.el}
+	out, action := h.p.OnOpen(fc)
+	if action != gnet.Close || string(out) != "-ERR max number of clients reached\r\n" {
+		t.Errorf("a client past max_clients: %q, %v", out, action)
 	}
 }
