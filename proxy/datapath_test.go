@@ -350,3 +350,36 @@ func TestClientLimits(t *testing.T) {
 		t.Errorf("a client past max_clients: %q, %v", out, action)
 	}
 }
+
+// LAGWISE READFROM and MAXLAG change where one session's reads go, and
+// nobody else's.
+func TestSessionOverrides(t *testing.T) {
+	h := newHarness(t, 2, nil)
+	h.setLag(100000, []int64{5000, 5000}) // both replicas 5 ms behind
+	strict, other := h.connect(), h.connect()
+	h.send(strict, "LAGWISE MAXLAG 2\r\nGET k\r\nGET k\r\n")
+	if got := h.replies(strict); len(got) != 3 || got[0] != "+OK\r\n" {
+		t.Fatalf("MAXLAG: %q", got)
+	}
+	if n := h.backends["m:1"].served["get"]; n != 2 {
+		t.Errorf("with MAXLAG 2 and replicas 5 ms behind, the master served %d of 2 reads", n)
+	}
+	h.send(other, "GET k\r\nGET k\r\n")
+	h.replies(other)
+	if n := h.backends["m:1"].served["get"]; n != 2 {
+		t.Errorf("another session's reads reached the master (%d in all)", n)
+	}
+	h.send(strict, "LAGWISE MAXLAG DEFAULT\r\nLAGWISE READFROM master\r\nGET k\r\nLAGWISE READFROM DEFAULT\r\nGET k\r\nLAGWISE READFROM sideways\r\n")
+	got := h.replies(strict)
+	if len(got) != 6 || !strings.HasPrefix(got[5], "-ERR LAGWISE READFROM wants") {
+		t.Fatalf("READFROM: %q", got)
+	}
+	if n := h.backends["m:1"].served["get"]; n != 3 {
+		t.Errorf("READFROM master then DEFAULT: the master served %d reads in all, want 3", n)
+	}
+	h.send(strict, "LAGWISE LAG\r\nLAGWISE NOPE\r\n")
+	got = h.replies(strict)
+	if len(got) != 2 || !strings.Contains(got[0], "r:1 lag_bytes=5000 lag_ms=5.0 routable=1") || !strings.HasPrefix(got[1], "-ERR unknown subcommand 'NOPE'") {
+		t.Fatalf("LAGWISE LAG / NOPE: %q", got)
+	}
+}
