@@ -167,8 +167,11 @@ func TestLagCeiling(t *testing.T) {
 		t.Errorf("ceiling %v, want 1000 (twice max_lag)", got)
 	}
 	pts = append(pts, Point{Lag: map[string]float64{"a": 2}})
-	if got := lagCeiling(pts, 0.5); got < 2200 {
-		t.Errorf("ceiling %v, want above 2200", got)
+	if got := lagCeiling(pts, 0.5); got != 2500 {
+		t.Errorf("ceiling %v, want 2500 (2.2 s rounded up to a tick)", got)
+	}
+	if got := lagCeiling([]Point{{Lag: map[string]float64{"a": 0.97}}}, 0.5); got != 1500 {
+		t.Errorf("ceiling %v, want 1500 (1067 ms rounded up to a tick)", got)
 	}
 }
 

@@ -88,6 +88,10 @@ func main() {
 	defer stop()
 	err := run(ctx, o)
 	stop()
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "lagplot: interrupted; the servers and the proxy it started are stopped")
+		os.Exit(130)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lagplot:", err)
 		os.Exit(1)

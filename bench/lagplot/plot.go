@@ -247,7 +247,7 @@ type Episode struct {
 }
 
 // lagCeiling is the top of the lag panel in ms: at least twice max_lag,
-// and above the highest finite lag seen.
+// and 10% above the highest finite lag seen, rounded up to a tick.
 func lagCeiling(pts []Point, maxLag float64) float64 {
 	top := 2 * maxLag * 1000
 	for _, p := range pts {
@@ -257,8 +257,13 @@ func lagCeiling(pts []Point, maxLag float64) float64 {
 			}
 		}
 	}
+	// Up to the next tick, so that the axis ends on a labelled value.
 	ts := ticks(0, top, 5)
-	return math.Max(top, ts[len(ts)-1])
+	if len(ts) < 2 {
+		return top
+	}
+	step := ts[1] - ts[0]
+	return step * math.Ceil(top/step-1e-9)
 }
 
 // render draws the episode as a PNG: lag per replica on top, read share per
