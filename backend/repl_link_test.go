@@ -186,3 +186,111 @@ func TestReplicaStaleData(t *testing.T) {
 	c.expect("get k", "$1\r\nv\r\n")
 	c.expect("set k w", "+OK\r\n")
 }
+
+// pipeDialer gives a replica link in-memory connections: each dial hands
+// the master's end to the test through the returned channel.
+func pipeDialer() (func(string, time.Duration) (net.Conn, error), chan net.Conn) {
+	pipes := make(chan net.Conn, 4)
+	return func(string, time.Duration) (net.Conn, error) {
+		a, b := net.Pipe()
+		pipes <- b
+		return a, nil
+	}, pipes
+}
+
+// acceptLink takes the next connection of a link and plays the master's
+// part of the handshake up to PSYNC, which must be psync; it answers
+// nothing to PSYNC.
+func acceptLink(t *testing.T, pipes chan net.Conn, port int, psync string) *fakeMaster {
+	t.Helper()
+	var m *fakeMaster
+	select {
+	case conn := <-pipes:
+		m = &fakeMaster{t: t, conn: conn, br: bufio.NewReader(conn), acks: make(chan string, 100)}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the replica did not connect")
+	}
+	t.Cleanup(func() { m.conn.Close() })
+	m.expect("PING", "+PONG\r\n")
+	m.expect(fmt.Sprintf("REPLCONF listening-port %d", port), "+OK\r\n")
+	m.expect("REPLCONF capa eof capa psync2", "+OK\r\n")
+	m.expect(psync, "")
+	return m
+}
+
+// fullResyncWith answers PSYNC with +FULLRESYNC id off and an EOF-marked
+// snapshot of one key in db 0 whose aux fields are aux (key, value
+// pairs), then waits for the replica's first ACK.
+func (m *fakeMaster) fullResyncWith(id string, off int64, aux ...string) {
+	m.t.Helper()
+	var snap bytes.Buffer
+	w := rdb.NewWriter(&snap, rdb.WriterOptions{Checksum: true})
+	for i := 0; i+1 < len(aux); i += 2 {
+		w.Aux(aux[i], aux[i+1])
+	}
+	w.SelectDB(0)
+	w.String([]byte("from-snapshot"), []byte("1"), -1)
+	w.Close()
+	mark := strings.Repeat("m", 40)
+	m.conn.Write([]byte(fmt.Sprintf("+FULLRESYNC %s %d\r\n$EOF:%s\r\n", id, off, mark)))
+	m.conn.Write(snap.Bytes())
+	m.conn.Write([]byte(mark))
+	go m.drainAcks()
+	m.waitAck(off)
+}
+
+// waitAck waits for REPLCONF ACK off from the replica.
+func (m *fakeMaster) waitAck(off int64) {
+	m.t.Helper()
+	want := fmt.Sprintf("REPLCONF ACK %d", off)
+	timeout := time.After(5 * time.Second)
+	for got := ""; got != want; {
+		select {
+		case got = <-m.acks:
+		case <-timeout:
+			m.t.Fatalf("no %q from the replica (last: %q)", want, got)
+		}
+	}
+}
+
+// waitReply polls a command on c until it answers want.
+func waitReply(t *testing.T, c *testConn, line, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := c.cmd(line)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %q, want %q", line, got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// testReplID is the replication ID of the fake masters.
+const testReplID = "0123456789abcdef0123456789abcdef01234567"
+
+// TestReplicaFullSyncStreamDB: a snapshot from a master that is itself a
+// replica is cut in the middle of its master's stream, which goes on in the
+// database it had selected, with no SELECT. The snapshot names that
+// database (repl-stream-db), and the replica applies what follows in it,
+// as Redis does.
+func TestReplicaFullSyncStreamDB(t *testing.T) {
+	s := startTestServer(t, nil)
+	dial, pipes := pipeDialer()
+	s.mu.Lock()
+	s.startLink("master.test", 6380, dial)
+	port := s.announcedPort()
+	s.unlock()
+	m := acceptLink(t, pipes, port, "PSYNC ? -1")
+	m.fullResyncWith(testReplID, 1000, "repl-stream-db", "2", "repl-id", testReplID, "repl-offset", "1000")
+	set := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+	m.conn.Write([]byte(set))
+	c := dialServer(t, s)
+	c.expect("select 2", "+OK\r\n")
+	waitReply(t, c, "get k", "$1\r\nv\r\n")
+	c.expect("select 0", "+OK\r\n")
+	c.expect("exists k", ":0\r\n")
+}

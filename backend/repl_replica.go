@@ -361,7 +361,14 @@ func (l *replicaLink) fullSync(conn net.Conn, br *bufio.Reader, reply replicatio
 	m.ID2, m.SecondOffset = replication.NoID, -1
 	m.Backlog = replication.NewBacklog(m.BacklogSize, m.Offset)
 	m.ResetSelect()
+	// The stream goes on in the database it had selected at the cut: a
+	// master that is itself a replica forwards its master's stream, which
+	// does not select it again. The snapshot names it (repl-stream-db);
+	// a master that made its own stream selects before its next command.
 	l.client.db = s.dbs[0]
+	if db, err := strconv.Atoi(res.aux["repl-stream-db"]); err == nil && db >= 0 && db < len(s.dbs) {
+		l.client.db = s.dbs[db]
+	}
 	s.disconnectReplicas()
 	l.everSynced = true
 	s.logf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes)", res.keys, body.n.Load())
