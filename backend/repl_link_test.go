@@ -294,3 +294,37 @@ func TestReplicaFullSyncStreamDB(t *testing.T) {
 	c.expect("select 0", "+OK\r\n")
 	c.expect("exists k", ":0\r\n")
 }
+
+// TestReplicaRepointKeepsStreamDB: a replica pointed at another server of
+// the same history (REPLICAOF while it is a replica) continues partially
+// from its offset in the database the stream had selected there: the new
+// master's backlog holds no SELECT for it.
+func TestReplicaRepointKeepsStreamDB(t *testing.T) {
+	s := startTestServer(t, nil)
+	dial, pipes := pipeDialer()
+	s.mu.Lock()
+	s.startLink("first.test", 6380, dial)
+	port := s.announcedPort()
+	s.unlock()
+	m := acceptLink(t, pipes, port, "PSYNC ? -1")
+	m.fullResyncWith(testReplID, 1000)
+	stream := "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+	getack := "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
+	m.conn.Write([]byte(stream + getack))
+	m.waitAck(int64(1000 + len(stream)))
+	off := int64(1000 + len(stream) + len(getack))
+
+	s.mu.Lock()
+	s.startLink("second.test", 6381, dial)
+	s.unlock()
+	m2 := acceptLink(t, pipes, port, fmt.Sprintf("PSYNC %s %d", testReplID, off+1))
+	m2.conn.Write([]byte("+CONTINUE " + testReplID + "\r\n"))
+	go m2.drainAcks()
+	m2.conn.Write([]byte("*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n"))
+	c := dialServer(t, s)
+	c.expect("select 3", "+OK\r\n")
+	waitReply(t, c, "get b", "$1\r\n2\r\n")
+	c.expect("get a", "$1\r\n1\r\n")
+	c.expect("select 0", "+OK\r\n")
+	c.expect("exists b", ":0\r\n")
+}

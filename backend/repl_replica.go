@@ -76,8 +76,14 @@ func (s *Server) startReplication(host string, port int) { s.startLink(host, por
 
 // startLink is startReplication with the way to reach the master.
 func (s *Server) startLink(host string, port int, dial func(string, time.Duration) (net.Conn, error)) {
+	streamDB := s.repl.streamDB // the stream's database as saved in the dump
 	if l := s.repl.link; l != nil {
 		l.close()
+		// A replica pointed at another master continues the same stream
+		// from its offset, where no SELECT repeats the database selected
+		// before it: it keeps that database, as Redis keeps its cached
+		// master client.
+		streamDB = l.client.db.id
 	}
 	m := s.repl.m
 	if s.repl.sinkOn {
@@ -93,8 +99,8 @@ func (s *Server) startLink(host string, port int, dial func(string, time.Duratio
 	l.client.isMaster = true
 	l.client.id = s.nextID.Add(1)
 	l.client.created = time.Now()
-	if db := s.repl.streamDB; db >= 0 && db < len(s.dbs) {
-		l.client.db = s.dbs[db] // the stream's database as saved in the dump
+	if streamDB >= 0 && streamDB < len(s.dbs) {
+		l.client.db = s.dbs[streamDB]
 	}
 	l.client.name = ""
 	s.repl.link = l
