@@ -328,3 +328,73 @@ func TestReplicaRepointKeepsStreamDB(t *testing.T) {
 	c.expect("select 0", "+OK\r\n")
 	c.expect("exists b", ":0\r\n")
 }
+
+// testReplID2 is another history's ID.
+const testReplID2 = "89abcdef0123456789abcdef0123456789abcdef"
+
+// TestReplicaStoppedLinkAppliesNothing: once REPLICAOF NO ONE (or another
+// REPLICAOF) has stopped a link, nothing its connection still had
+// buffered reaches the dataset or the replication state: not a command
+// of the stream, not a +CONTINUE that names a new history.
+func TestReplicaStoppedLinkAppliesNothing(t *testing.T) {
+	s := startTestServer(t, nil)
+	dial, pipes := pipeDialer()
+	s.mu.Lock()
+	s.startLink("master.test", 6380, dial)
+	port := s.announcedPort()
+	l := s.repl.link
+	s.unlock()
+	m := acceptLink(t, pipes, port, "PSYNC ? -1")
+	m.fullResyncWith(testReplID, 1000)
+
+	// A command arrives while the server is busy (the lock is held), and
+	// the server is promoted before the link gets the lock.
+	s.mu.Lock()
+	m.conn.Write([]byte("*3\r\n$3\r\nSET\r\n$4\r\nlate\r\n$1\r\n1\r\n")) // returns once read
+	s.stopReplication()
+	off := s.repl.m.Offset
+	s.unlock()
+	waitLinkExit(t, l)
+	c := dialServer(t, s)
+	c.expect("exists late", ":0\r\n")
+	if v := infoValue(t, c, "master_repl_offset"); v != strconv.FormatInt(off, 10) {
+		t.Errorf("master_repl_offset %s after the promotion at %d", v, off)
+	}
+
+	// The same with a link stopped while the +CONTINUE of its PSYNC is on
+	// its way.
+	c.expect("set x 1", "+OK\r\n")
+	s.mu.Lock()
+	s.startLink("master.test", 6380, dial)
+	l = s.repl.link
+	id, off := s.repl.m.ID, s.repl.m.Offset
+	s.unlock()
+	m2 := acceptLink(t, pipes, port, fmt.Sprintf("PSYNC %s %d", id, off+1))
+	s.mu.Lock()
+	m2.conn.Write([]byte("+CONTINUE " + testReplID2 + "\r\n*3\r\n$3\r\nSET\r\n$4\r\nlate\r\n$1\r\n2\r\n"))
+	s.stopReplication()
+	id, id2 := s.repl.m.ID, s.repl.m.ID2
+	off = s.repl.m.Offset
+	s.unlock()
+	waitLinkExit(t, l)
+	c.expect("exists late", ":0\r\n")
+	if v := infoValue(t, c, "master_replid"); v != id {
+		t.Errorf("master_replid %s, want %s", v, id)
+	}
+	if v := infoValue(t, c, "master_replid2"); v != id2 {
+		t.Errorf("master_replid2 %s, want %s", v, id2)
+	}
+	if v := infoValue(t, c, "master_repl_offset"); v != strconv.FormatInt(off, 10) {
+		t.Errorf("master_repl_offset %s after the promotion at %d", v, off)
+	}
+}
+
+// waitLinkExit waits until a stopped link's goroutine has returned.
+func waitLinkExit(t *testing.T, l *replicaLink) {
+	t.Helper()
+	select {
+	case <-l.exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stopped link's goroutine is still running")
+	}
+}

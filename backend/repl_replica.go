@@ -54,7 +54,8 @@ type replicaLink struct {
 	syncBytes  atomic.Int64 // snapshot bytes received so far
 	stopped    bool
 	stop       chan struct{}
-	wmu        sync.Mutex // serialises writes to conn (ACKs)
+	exited     chan struct{} // closed when run returns
+	wmu        sync.Mutex    // serialises writes to conn (ACKs)
 	conn       net.Conn
 	everSynced bool
 	noHistory  bool // ask for a full sync next time
@@ -94,7 +95,7 @@ func (s *Server) startLink(host string, port int, dial func(string, time.Duratio
 	// and, thanks to PSYNC2, usually continue partially.
 	s.disconnectReplicas()
 	m.ResetSelect()
-	l := &replicaLink{s: s, host: host, port: port, state: linkConnect, stop: make(chan struct{}), downSince: time.Now(), dial: dial}
+	l := &replicaLink{s: s, host: host, port: port, state: linkConnect, stop: make(chan struct{}), exited: make(chan struct{}), downSince: time.Now(), dial: dial}
 	l.client = s.newFakeClient()
 	l.client.isMaster = true
 	l.client.id = s.nextID.Add(1)
@@ -177,6 +178,7 @@ func cmdReplicaof(c *Client) {
 // run connects, syncs and streams until the link is stopped, reconnecting
 // a second after any failure.
 func (l *replicaLink) run() {
+	defer close(l.exited)
 	s := l.s
 	for {
 		err := l.session()
@@ -272,6 +274,12 @@ func (l *replicaLink) session() error {
 	switch reply.Result {
 	case replication.Continue:
 		s.mu.Lock()
+		if l.stopped {
+			// REPLICAOF moved on while the reply was coming: this link no
+			// longer speaks for the server.
+			s.unlock()
+			return nil
+		}
 		if reply.ReplID != "" && reply.ReplID != m.ID {
 			// The master's history has a new ID after a failover: keep
 			// the old one as ID2, as Redis does.
@@ -294,6 +302,10 @@ func (l *replicaLink) session() error {
 		return fmt.Errorf("Unexpected reply to PSYNC from master: %s", reply.Line)
 	}
 	s.mu.Lock()
+	if l.stopped {
+		s.unlock()
+		return nil
+	}
 	l.noHistory = false
 	off := m.Offset
 	s.unlock()
@@ -408,6 +420,10 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 func (l *replicaLink) stream(conn net.Conn, br *bufio.Reader, off int64, timeout time.Duration) error {
 	s := l.s
 	s.mu.Lock()
+	if l.stopped {
+		s.unlock()
+		return nil
+	}
 	l.state = linkConnected
 	l.downSince = time.Time{}
 	l.lastIO = time.Now()
@@ -432,6 +448,13 @@ func (l *replicaLink) stream(conn net.Conn, br *bufio.Reader, off int64, timeout
 			return err
 		}
 		s.mu.Lock()
+		if l.stopped {
+			// REPLICAOF closed the connection, but what was read before
+			// is still buffered: none of it may be applied or forwarded
+			// now that the server is a master or follows another one.
+			s.unlock()
+			return nil
+		}
 		l.lastIO = time.Now()
 		// Apply this command and every complete one already buffered under
 		// one hold of the lock, as a client's pipeline is.
