@@ -3,6 +3,7 @@ package backend
 import (
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"path"
 	"sort"
@@ -80,6 +81,9 @@ type Config struct {
 	ReplicaAnnounceIP     string
 	ReplicaAnnouncePort   int
 	ReplAckInterval       int // ms between REPLCONF ACKs (lagwise's repl-ack-interval)
+	// MetricsListen (lagwise's own directive, metrics-listen) is the
+	// host:port of the Prometheus endpoint (metrics.go); "": none.
+	MetricsListen string
 	// Other directives are accepted and kept as text so that CONFIG GET
 	// shows them; see directives.
 	other map[string]string
@@ -325,6 +329,18 @@ func directives() map[string]*directive {
 					return nil
 				}},
 			boolDir("rdb-load-partial", "no", true, func(c *Config) *bool { return &c.RDBLoadPartial }),
+			{name: "metrics-listen", def: "", mutable: false,
+				get: func(c *Config) string { return c.MetricsListen },
+				set: func(c *Config, v string) error {
+					if v != "" {
+						_, port, err := net.SplitHostPort(v)
+						if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+							return fmt.Errorf("argument must be host:port, or \"\" for none")
+						}
+					}
+					c.MetricsListen = v
+					return nil
+				}},
 			boolDir("aof-use-rdb-preamble", "yes", true, func(c *Config) *bool { return &c.AOFUseRDBPreamble }),
 			boolDir("aof-load-truncated", "yes", true, func(c *Config) *bool { return &c.AOFLoadTruncated }),
 			intDir("auto-aof-rewrite-percentage", "100", true, 0, math.MaxInt32, func(c *Config) *int { return &c.AutoAOFRewritePct }),

@@ -103,3 +103,25 @@ func TestReplicationInProcess(t *testing.T) {
 		t.Errorf("r1 sync_full %s after the promotion, want 1 (its first sync of r2 only)", v)
 	}
 }
+
+// TestWritesWhileReplicaWaitsForSnapshot: writes that reach the master
+// while a replica waits for its snapshot (repl-diskless-sync-delay) are in
+// that snapshot; they must not also reach the replica through the stream,
+// or it applies them twice.
+func TestWritesWhileReplicaWaitsForSnapshot(t *testing.T) {
+	m := startTestServer(t, func(c *Config) { c.ReplDisklessSyncDelay = 1 })
+	mc := dialServer(t, m)
+	r := startReplicaOf(t, m, nil)
+	rc := dialServer(t, r)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(mc.cmd("info replication"), "state=wait_bgsave") {
+		if time.Now().After(deadline) {
+			t.Fatal("the replica never waited for its snapshot")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mc.expect("incr x", ":1\r\n")
+	mc.expect("rpush l a", ":1\r\n")
+	waitConverged(t, mc, rc)
+	rc.expect("get x", "$1\r\n1\r\n")
+}

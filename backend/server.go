@@ -66,6 +66,7 @@ type Server struct {
 
 	adminSt adminState // DEBUG switches, INFO samplers (cmd_server.go)
 	evict   evictState // maxmemory accounting and eviction pool (evict.go)
+	mx      mxState    // the metrics endpoint (metrics.go)
 
 	shutdownOnce sync.Once
 	done         chan struct{}

@@ -33,10 +33,18 @@ func Start(cfg *Config, configFile string) (*Server, error) {
 		// makes small requests fast (see docs/architecture.md).
 		runtime.GOMAXPROCS(cfg.IOThreads)
 	}
-	if err := s.loadAtStart(); err != nil {
+	// The metrics endpoint opens first: it answers (not ready) while a
+	// large dataset loads.
+	s.mx.starting.Store(true)
+	if err := s.startMetrics(); err != nil {
 		return nil, err
 	}
-	if err := s.Listen(); err != nil {
+	err := s.loadAtStart()
+	if err == nil {
+		err = s.Listen()
+	}
+	if err != nil {
+		s.stopMetrics()
 		return nil, err
 	}
 	if f := strings.Fields(cfg.ReplicaOf); len(f) == 2 {
@@ -45,6 +53,7 @@ func Start(cfg *Config, configFile string) (*Server, error) {
 		s.startReplication(f[0], port)
 		s.unlock()
 	}
+	s.mx.starting.Store(false)
 	s.logf("Ready to accept connections on %s", s.Addr())
 	return s, nil
 }

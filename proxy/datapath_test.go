@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/panjf2000/gnet/v2"
+
 	"github.com/lagwise/lagwise/config"
 )
 
@@ -315,5 +317,69 @@ func TestPauseAndSwitchMaster(t *testing.T) {
 	}
 	if !pinned.closed {
 		t.Fatalf("a session pinned to the old master stayed open")
+	}
+}
+
+// Limits: a client whose unread replies pass client_output_buffer is cut
+// off; one whose unparsed input passes client_query_buffer too; past
+// max_clients a new client is refused with Redis's error.
+func TestClientLimits(t *testing.T) {
+	h := newHarness(t, 1, func(c *config.Config) {
+		c.Limits.ClientOutputBuffer = 1 << 20
+		c.Limits.ClientQueryBuffer = 2 << 20
+		c.Limits.MaxClients = 3
+	})
+	slow := h.connect()
+	slow.buffered = 2 << 20 // it stopped reading
+	h.send(slow, "PING\r\n")
+	if !slow.closed {
+		t.Errorf("a client with 2 MiB of unread replies stayed open (limit 1 MiB)")
+	}
+	big := h.connect()
+	h.send(big, "*2\r\n$3\r\nGET\r\n$4000000\r\n"+strings.Repeat("x", 3<<20))
+	if !big.closed {
+		t.Errorf("a client with 3 MiB of unparsed input stayed open (limit 2 MiB)")
+	}
+	// slow and big are gone: three more fill max_clients.
+	h.connect()
+	h.connect()
+	h.connect()
+	fc := &fakeConn{p: h.p, el: h.el}
+	out, action := h.p.OnOpen(fc)
+	if action != gnet.Close || string(out) != "-ERR max number of clients reached\r\n" {
+		t.Errorf("a client past max_clients: %q, %v", out, action)
+	}
+}
+
+// LAGWISE READFROM and MAXLAG change where one session's reads go, and
+// nobody else's.
+func TestSessionOverrides(t *testing.T) {
+	h := newHarness(t, 2, nil)
+	h.setLag(100000, []int64{5000, 5000}) // both replicas 5 ms behind
+	strict, other := h.connect(), h.connect()
+	h.send(strict, "LAGWISE MAXLAG 2\r\nGET k\r\nGET k\r\n")
+	if got := h.replies(strict); len(got) != 3 || got[0] != "+OK\r\n" {
+		t.Fatalf("MAXLAG: %q", got)
+	}
+	if n := h.backends["m:1"].served["get"]; n != 2 {
+		t.Errorf("with MAXLAG 2 and replicas 5 ms behind, the master served %d of 2 reads", n)
+	}
+	h.send(other, "GET k\r\nGET k\r\n")
+	h.replies(other)
+	if n := h.backends["m:1"].served["get"]; n != 2 {
+		t.Errorf("another session's reads reached the master (%d in all)", n)
+	}
+	h.send(strict, "LAGWISE MAXLAG DEFAULT\r\nLAGWISE READFROM master\r\nGET k\r\nLAGWISE READFROM DEFAULT\r\nGET k\r\nLAGWISE READFROM sideways\r\n")
+	got := h.replies(strict)
+	if len(got) != 6 || !strings.HasPrefix(got[5], "-ERR LAGWISE READFROM wants") {
+		t.Fatalf("READFROM: %q", got)
+	}
+	if n := h.backends["m:1"].served["get"]; n != 3 {
+		t.Errorf("READFROM master then DEFAULT: the master served %d reads in all, want 3", n)
+	}
+	h.send(strict, "LAGWISE LAG\r\nLAGWISE NOPE\r\n")
+	got = h.replies(strict)
+	if len(got) != 2 || !strings.Contains(got[0], "r:1 lag_bytes=5000 lag_ms=5.0 routable=1") || !strings.HasPrefix(got[1], "-ERR unknown subcommand 'NOPE'") {
+		t.Fatalf("LAGWISE LAG / NOPE: %q", got)
 	}
 }

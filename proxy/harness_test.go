@@ -76,6 +76,9 @@ type fakeConn struct {
 	next   []byte
 	out    []byte
 	closed bool
+	// buffered is what OutboundBuffered reports: bytes written that the
+	// peer has not read.
+	buffered int
 }
 
 func (c *fakeConn) Next(int) ([]byte, error) {
@@ -92,7 +95,7 @@ func (c *fakeConn) Write(b []byte) (int, error) {
 }
 func (c *fakeConn) Context() any              { return c.ctx }
 func (c *fakeConn) SetContext(v any)          { c.ctx = v }
-func (c *fakeConn) OutboundBuffered() int     { return 0 }
+func (c *fakeConn) OutboundBuffered() int     { return c.buffered }
 func (c *fakeConn) EventLoop() gnet.EventLoop { return c.el }
 func (c *fakeConn) Close() error              { return c.el.Close(c) }
 

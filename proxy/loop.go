@@ -10,8 +10,20 @@ import (
 	"github.com/lagwise/lagwise/router"
 )
 
-// gnetLogLevel keeps gnet's own log to errors.
-const gnetLogLevel = logging.ErrorLevel
+// gnetLogger passes gnet's warnings and errors to the proxy's log and
+// drops its chatter.
+type gnetLogger struct{ logf func(string, ...any) }
+
+func (gnetLogger) Debugf(string, ...any)       {}
+func (gnetLogger) Infof(string, ...any)        {}
+func (g gnetLogger) Warnf(f string, a ...any)  { g.logf("gnet: "+f, a...) }
+func (g gnetLogger) Errorf(f string, a ...any) { g.logf("gnet: "+f, a...) }
+func (g gnetLogger) Fatalf(f string, a ...any) { g.logf("gnet: "+f, a...) }
+func useGnetLogger(logf func(string, ...any)) logging.Logger {
+	l := gnetLogger{logf}
+	logging.SetDefaultLoggerAndFlusher(l, nil)
+	return l
+}
 
 // tickEvery is how often a loop checks its timers: replicas that do not
 // answer reads, idle clients, backoffs.

@@ -252,7 +252,7 @@ func (p *Proxy) Run(ctx context.Context) error {
 			gnet.WithNumEventLoop(runtime.GOMAXPROCS(0)),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithReusePort(false),
-			gnet.WithLogLevel(gnetLogLevel),
+			gnet.WithLogger(useGnetLogger(p.logf)),
 		)
 	}()
 	select {

@@ -150,6 +150,11 @@ func (m *Master) FeedRaw(p []byte) {
 	m.Backlog.Write(p)
 	m.Offset += int64(len(p))
 	for _, r := range m.Replicas {
+		// A replica waiting for its snapshot gets the stream from the
+		// snapshot's offset on: what comes before is in the snapshot.
+		if r.State == WaitBgsave {
+			continue
+		}
 		r.Sender.Send(p)
 	}
 }

@@ -11,8 +11,11 @@ import "time"
 //
 // The lag is a lower bound. If the master passed X between two samples,
 // the replica's data is as of some moment in between, and the later
-// sample is used: the lag is short by less than one sampling interval, and
-// exact when the master was idle at X.
+// sample is used: the lag is short by less than one sampling interval.
+// After an idle spell the first sample at X is old news: a master that sat
+// at X for an hour and then took one write would make a replica at X look
+// an hour late. Callers that want how long the replica has missed writes
+// for ask for TimeLag(X+1): the first sample past what it holds.
 //
 // Invariants, for the n samples s[0..n) from oldest to newest (in buf,
 // from index start, wrapping):

@@ -21,12 +21,15 @@ if [ -n "$unformatted" ]; then
   status=1
 fi
 
-step "unit tests with -race (backend, replication)"
-go test -race -count=1 -v ./backend/... ./replication/... 2>&1 | tee -a "$log" | grep -aE '^(--- FAIL|FAIL|ok|panic)' 
+# The packages that run goroutines get the race detector.
+raced="./backend/... ./replication/... ./proxy/... ./metrics/... ./config/..."
+step "unit tests with -race ($raced)"
+# shellcheck disable=SC2086
+go test -race -count=1 -v $raced 2>&1 | tee -a "$log" | grep -aE '^(--- FAIL|FAIL|ok|panic)'
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 step "other packages and end-to-end tests"
-others=$(go list ./... | grep -v '/backend' | grep -v '/replication')
+others=$(go list ./... | grep -v -E '/(backend|replication|proxy|metrics|config)(/|$)')
 if [ -n "$others" ]; then
   # shellcheck disable=SC2086
   go test -count=1 -v $others 2>&1 | tee -a "$log" | grep -aE '^(--- FAIL|--- SKIP|FAIL|ok|panic)'

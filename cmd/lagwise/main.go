@@ -12,7 +12,7 @@ const usage = `usage: lagwise <command> [arguments]
 commands:
   server [redis.conf] [--directive value ...]   run a storage server (like redis-server)
   proxy --config config.yaml                    run the proxy
-  up [--config config.yaml]                     run a master, replicas and the proxy (not available yet)
+  up [--config config.yaml] [--dir DIR]         run the master, replicas and proxy of config.yaml on this machine
   config check config.yaml                      validate a proxy config and print what it would do
   version                                       print the version
 `
@@ -31,8 +31,7 @@ func main() {
 	case "proxy":
 		code = runProxy(os.Args[2:], os.Stderr)
 	case "up":
-		fmt.Fprintf(os.Stderr, "lagwise %s: not available yet in this version\n", os.Args[1])
-		code = 2
+		code = runUp(os.Args[2:], os.Stdout, os.Stderr)
 	case "version", "--version", "-v":
 		fmt.Println("lagwise", version)
 	case "help", "-h", "--help":
