@@ -366,14 +366,26 @@ func TestProxyMasterDown(t *testing.T) {
 		}
 		// Reads, from the session that wrote and from others, go on.
 		fresh := p.connect(t)
+		reads, failed := 0, 0
+		var first string
 		for time.Since(killed) < 3*time.Second {
 			for _, cl := range []*client{reader, fresh} {
 				start := time.Now()
 				r, err := cl.doStrings("GET", "md:k")
-				if took := time.Since(start); err != nil || string(r.raw) != "$1\r\nv\r\n" || took > readBound {
-					t.Fatalf("GET %v after the master was killed = %v, %v after %v; want \"v\" from a replica", time.Since(killed).Round(time.Millisecond), r, err, took)
+				if err != nil {
+					t.Fatalf("GET %v after the master was killed: %v", time.Since(killed).Round(time.Millisecond), err)
+				}
+				reads++
+				if took := time.Since(start); string(r.raw) != "$1\r\nv\r\n" || took > readBound {
+					if failed++; first == "" {
+						first = fmt.Sprintf("GET %v after the master was killed = %v after %v", time.Since(killed).Round(time.Millisecond), r, took)
+					}
 				}
 			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if failed > 0 {
+			t.Errorf("%d of %d reads failed with the master down, want \"v\" from a replica; the first: %s", failed, reads, first)
 		}
 		p.alive(t)
 
