@@ -135,7 +135,13 @@ for part in $PARTS; do
 	if ((rc == 0)); then
 		part_status[$part]=ok
 	elif [[ -s $report ]]; then
-		part_status[$part]="exit $rc (see its report)"
+		# The figures whose bar the part marked as missed, or its FAIL lines.
+		missed=$(awk -F'|' '/MISSED|FAIL/ {
+				s = ($0 ~ /^\|/) ? $2 : $0
+				gsub(/^[ \t*-]+|[ \t*]+$/, "", s)
+				printf "%s%s", (n++ ? "; " : ""), s
+			}' "$report")
+		part_status[$part]="exit $rc${missed:+, missed: $missed}"
 	else
 		part_status[$part]="FAILED, exit $rc, no report"
 	fi

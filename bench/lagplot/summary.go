@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 )
 
@@ -82,8 +83,9 @@ func summary(ep Episode, o options, kind string, writes, writeErrs, reads, readE
 	fmt.Fprintf(&b, "### Lag episode\n\n")
 	fmt.Fprintf(&b, "`go run ./bench/lagplot`: %s master and two replicas behind lagwise proxy (max_lag %s, lag_poll_interval %s); "+
 		"%d SET/s and %d GET/s (%d read sessions that never write) through the proxy; /metrics scraped every %s for %.1f s; "+
-		"replica1 stopped (SIGSTOP) at %.2f s, continued (SIGCONT) at %.2f s. Figure: `%s`, series: `%s`.\n\n",
-		kind, o.maxLag, o.pollEvery, o.writeRate, o.readRate, o.readers, o.scrape, elapsed, ep.StopAt, ep.ContAt, png, csv)
+		"replica1 stopped (SIGSTOP) at %.2f s, continued (SIGCONT) at %.2f s. Figure: `%s`, series: `%s` (next to this report).\n\n",
+		kind, o.maxLag, o.pollEvery, o.writeRate, o.readRate, o.readers, o.scrape, elapsed, ep.StopAt, ep.ContAt,
+		filepath.Base(png), filepath.Base(csv))
 	rows := [][2]string{
 		{"SIGSTOP to replica1 out of rotation (first scrape with routable 0)", ms(f.OutAfter)},
 		{"replica1's share of reads while out, until SIGCONT", fmt.Sprintf("%.1f%%", 100*f.StoppedShare)},
