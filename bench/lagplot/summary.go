@@ -83,7 +83,7 @@ func summary(ep Episode, o options, kind string, writes, writeErrs, reads, readE
 	fmt.Fprintf(&b, "### Lag episode\n\n")
 	fmt.Fprintf(&b, "`go run ./bench/lagplot`: %s master and two replicas behind lagwise proxy (max_lag %s, lag_poll_interval %s); "+
 		"%d SET/s and %d GET/s (%d read sessions that never write) through the proxy; /metrics scraped every %s for %.1f s; "+
-		"replica1 stopped (SIGSTOP) at %.2f s, continued (SIGCONT) at %.2f s. Figure: `%s`, series: `%s` (next to this report).\n\n",
+		"replica1 stopped (SIGSTOP) at %.2f s, continued (SIGCONT) at %.2f s. Figure: `%s`, series: `%s`.\n\n",
 		kind, o.maxLag, o.pollEvery, o.writeRate, o.readRate, o.readers, o.scrape, elapsed, ep.StopAt, ep.ContAt,
 		filepath.Base(png), filepath.Base(csv))
 	rows := [][2]string{
