@@ -93,7 +93,8 @@ fi
 
 mkdir -p -- "$RESULTS_DIR"
 commit=$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ $commit != unknown && -n $(git -C "$repo_root" status --porcelain 2>/dev/null | head -n 1) ]]; then
+# Dirty: changes to tracked files outside the results this script rewrites.
+if [[ $commit != unknown && -n $(git -C "$repo_root" status --porcelain --untracked-files=no -- . ':!bench/results' 2>/dev/null | head -n 1) ]]; then
 	commit+='+dirty'
 fi
 load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)
