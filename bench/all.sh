@@ -20,11 +20,12 @@
 # full. A part that fails (a missed bar, a dead process) does not stop the
 # others; the exit status is 1 if any failed.
 #
-# The parts keep their own defaults, which take long (tens of minutes on a
-# 2-core machine). BENCH_QUICK=1 passes small counts to each part (about
-# 5 minutes); any variable of a part set in the environment still wins. In
-# quick mode the parts' own reports (bench/results/<part>-latest.md) are left
-# as they are: only all-latest.md and the lag episode are written.
+# The parts keep their own defaults (3 rounds, up to 1M keys), which take a
+# while. BENCH_QUICK=1 passes small counts and one round to each part (a few
+# minutes); any variable of a part set in the environment still wins, e.g.
+# BENCH_ROUNDS=3 for medians of three. In quick mode the parts' own reports
+# (bench/results/<part>-latest.md) are left as they are: only all-latest.md
+# and the lag episode are written.
 #
 # Environment:
 #   BENCH_QUICK    1: small counts and one round per part (default 0)
@@ -171,7 +172,7 @@ out=$tmp/all.md
 {
 	echo "# lagwise benchmarks against Redis 7.0"
 	echo
-	echo "- mode: \`$mode\` (\`bench/all.sh\`$( ((QUICK)) && echo ', BENCH_QUICK=1: small counts, one round')), started $started, $(((SECONDS - t_all) / 60)) min"
+	echo "- mode: \`$mode\` (\`bench/all.sh\`$( ((QUICK)) && echo ", BENCH_QUICK=1: small counts, BENCH_ROUNDS=$BENCH_ROUNDS")), started $started, $(((SECONDS - t_all) / 60)) min"
 	echo "- commit \`$commit\`; host: $(nproc 2>/dev/null || echo '?') CPUs, $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo '?');" \
 		"$(uname -sr); $("$REDIS_SERVER" --version | awk '{ print $1, $3 }'); $(go version 2>/dev/null | awk '{ print $3 }')"
 	echo "- load average (1, 5, 15 min) at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
