@@ -503,8 +503,8 @@ func testContainerKillMaster(t *testing.T, image string) {
 		}
 	}
 	perWrite := setEncodedLen("kill:0:1000")
-	t.Logf("%d writes acknowledged, %d of them confirmed by WAIT 1; %d not on the new master (%d bytes of stream), %d of those confirmed; replica1 lagged at least %d bytes (~%d writes) at the kill",
-		total, durable, lost, lostBytes, lostDurable, max(lag1, 0), max(lag1, 0)/perWrite)
+	t.Logf("%d writes acknowledged, %d of them confirmed by WAIT 1; %d not on the new master (%d bytes of stream), %d of those confirmed; replica1 lagged at least %d bytes (~%.1f writes) at the kill",
+		total, durable, lost, lostBytes, lostDurable, max(lag1, 0), float64(max(lag1, 0))/float64(perWrite))
 	// The lag is a lower bound: the master may also have applied the
 	// writes in flight at the kill (one per writer, never acknowledged)
 	// and a replication PING after the sample.
