@@ -186,3 +186,215 @@ func TestReplicaStaleData(t *testing.T) {
 	c.expect("get k", "$1\r\nv\r\n")
 	c.expect("set k w", "+OK\r\n")
 }
+
+// pipeDialer gives a replica link in-memory connections: each dial hands
+// the master's end to the test through the returned channel.
+func pipeDialer() (func(string, time.Duration) (net.Conn, error), chan net.Conn) {
+	pipes := make(chan net.Conn, 4)
+	return func(string, time.Duration) (net.Conn, error) {
+		a, b := net.Pipe()
+		pipes <- b
+		return a, nil
+	}, pipes
+}
+
+// acceptLink takes the next connection of a link and plays the master's
+// part of the handshake up to PSYNC, which must be psync; it answers
+// nothing to PSYNC.
+func acceptLink(t *testing.T, pipes chan net.Conn, port int, psync string) *fakeMaster {
+	t.Helper()
+	var m *fakeMaster
+	select {
+	case conn := <-pipes:
+		m = &fakeMaster{t: t, conn: conn, br: bufio.NewReader(conn), acks: make(chan string, 100)}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the replica did not connect")
+	}
+	t.Cleanup(func() { m.conn.Close() })
+	m.expect("PING", "+PONG\r\n")
+	m.expect(fmt.Sprintf("REPLCONF listening-port %d", port), "+OK\r\n")
+	m.expect("REPLCONF capa eof capa psync2", "+OK\r\n")
+	m.expect(psync, "")
+	return m
+}
+
+// fullResyncWith answers PSYNC with +FULLRESYNC id off and an EOF-marked
+// snapshot of one key in db 0 whose aux fields are aux (key, value
+// pairs), then waits for the replica's first ACK.
+func (m *fakeMaster) fullResyncWith(id string, off int64, aux ...string) {
+	m.t.Helper()
+	var snap bytes.Buffer
+	w := rdb.NewWriter(&snap, rdb.WriterOptions{Checksum: true})
+	for i := 0; i+1 < len(aux); i += 2 {
+		w.Aux(aux[i], aux[i+1])
+	}
+	w.SelectDB(0)
+	w.String([]byte("from-snapshot"), []byte("1"), -1)
+	w.Close()
+	mark := strings.Repeat("m", 40)
+	m.conn.Write([]byte(fmt.Sprintf("+FULLRESYNC %s %d\r\n$EOF:%s\r\n", id, off, mark)))
+	m.conn.Write(snap.Bytes())
+	m.conn.Write([]byte(mark))
+	go m.drainAcks()
+	m.waitAck(off)
+}
+
+// waitAck waits for REPLCONF ACK off from the replica.
+func (m *fakeMaster) waitAck(off int64) {
+	m.t.Helper()
+	want := fmt.Sprintf("REPLCONF ACK %d", off)
+	timeout := time.After(5 * time.Second)
+	for got := ""; got != want; {
+		select {
+		case got = <-m.acks:
+		case <-timeout:
+			m.t.Fatalf("no %q from the replica (last: %q)", want, got)
+		}
+	}
+}
+
+// waitReply polls a command on c until it answers want.
+func waitReply(t *testing.T, c *testConn, line, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := c.cmd(line)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %q, want %q", line, got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// testReplID is the replication ID of the fake masters.
+const testReplID = "0123456789abcdef0123456789abcdef01234567"
+
+// TestReplicaFullSyncStreamDB: a snapshot from a master that is itself a
+// replica is cut in the middle of its master's stream, which goes on in the
+// database it had selected, with no SELECT. The snapshot names that
+// database (repl-stream-db), and the replica applies what follows in it,
+// as Redis does.
+func TestReplicaFullSyncStreamDB(t *testing.T) {
+	s := startTestServer(t, nil)
+	dial, pipes := pipeDialer()
+	s.mu.Lock()
+	s.startLink("master.test", 6380, dial)
+	port := s.announcedPort()
+	s.unlock()
+	m := acceptLink(t, pipes, port, "PSYNC ? -1")
+	m.fullResyncWith(testReplID, 1000, "repl-stream-db", "2", "repl-id", testReplID, "repl-offset", "1000")
+	set := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+	m.conn.Write([]byte(set))
+	c := dialServer(t, s)
+	c.expect("select 2", "+OK\r\n")
+	waitReply(t, c, "get k", "$1\r\nv\r\n")
+	c.expect("select 0", "+OK\r\n")
+	c.expect("exists k", ":0\r\n")
+}
+
+// TestReplicaRepointKeepsStreamDB: a replica pointed at another server of
+// the same history (REPLICAOF while it is a replica) continues partially
+// from its offset in the database the stream had selected there: the new
+// master's backlog holds no SELECT for it.
+func TestReplicaRepointKeepsStreamDB(t *testing.T) {
+	s := startTestServer(t, nil)
+	dial, pipes := pipeDialer()
+	s.mu.Lock()
+	s.startLink("first.test", 6380, dial)
+	port := s.announcedPort()
+	s.unlock()
+	m := acceptLink(t, pipes, port, "PSYNC ? -1")
+	m.fullResyncWith(testReplID, 1000)
+	stream := "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+	getack := "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
+	m.conn.Write([]byte(stream + getack))
+	m.waitAck(int64(1000 + len(stream)))
+	off := int64(1000 + len(stream) + len(getack))
+
+	s.mu.Lock()
+	s.startLink("second.test", 6381, dial)
+	s.unlock()
+	m2 := acceptLink(t, pipes, port, fmt.Sprintf("PSYNC %s %d", testReplID, off+1))
+	m2.conn.Write([]byte("+CONTINUE " + testReplID + "\r\n"))
+	go m2.drainAcks()
+	m2.conn.Write([]byte("*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n"))
+	c := dialServer(t, s)
+	c.expect("select 3", "+OK\r\n")
+	waitReply(t, c, "get b", "$1\r\n2\r\n")
+	c.expect("get a", "$1\r\n1\r\n")
+	c.expect("select 0", "+OK\r\n")
+	c.expect("exists b", ":0\r\n")
+}
+
+// testReplID2 is another history's ID.
+const testReplID2 = "89abcdef0123456789abcdef0123456789abcdef"
+
+// TestReplicaStoppedLinkAppliesNothing: once REPLICAOF NO ONE (or another
+// REPLICAOF) has stopped a link, nothing its connection still had
+// buffered reaches the dataset or the replication state: not a command
+// of the stream, not a +CONTINUE that names a new history.
+func TestReplicaStoppedLinkAppliesNothing(t *testing.T) {
+	s := startTestServer(t, nil)
+	dial, pipes := pipeDialer()
+	s.mu.Lock()
+	s.startLink("master.test", 6380, dial)
+	port := s.announcedPort()
+	l := s.repl.link
+	s.unlock()
+	m := acceptLink(t, pipes, port, "PSYNC ? -1")
+	m.fullResyncWith(testReplID, 1000)
+
+	// A command arrives while the server is busy (the lock is held), and
+	// the server is promoted before the link gets the lock.
+	s.mu.Lock()
+	m.conn.Write([]byte("*3\r\n$3\r\nSET\r\n$4\r\nlate\r\n$1\r\n1\r\n")) // returns once read
+	s.stopReplication()
+	off := s.repl.m.Offset
+	s.unlock()
+	waitLinkExit(t, l)
+	c := dialServer(t, s)
+	c.expect("exists late", ":0\r\n")
+	if v := infoValue(t, c, "master_repl_offset"); v != strconv.FormatInt(off, 10) {
+		t.Errorf("master_repl_offset %s after the promotion at %d", v, off)
+	}
+
+	// The same with a link stopped while the +CONTINUE of its PSYNC is on
+	// its way.
+	c.expect("set x 1", "+OK\r\n")
+	s.mu.Lock()
+	s.startLink("master.test", 6380, dial)
+	l = s.repl.link
+	id, off := s.repl.m.ID, s.repl.m.Offset
+	s.unlock()
+	m2 := acceptLink(t, pipes, port, fmt.Sprintf("PSYNC %s %d", id, off+1))
+	s.mu.Lock()
+	m2.conn.Write([]byte("+CONTINUE " + testReplID2 + "\r\n*3\r\n$3\r\nSET\r\n$4\r\nlate\r\n$1\r\n2\r\n"))
+	s.stopReplication()
+	id, id2 := s.repl.m.ID, s.repl.m.ID2
+	off = s.repl.m.Offset
+	s.unlock()
+	waitLinkExit(t, l)
+	c.expect("exists late", ":0\r\n")
+	if v := infoValue(t, c, "master_replid"); v != id {
+		t.Errorf("master_replid %s, want %s", v, id)
+	}
+	if v := infoValue(t, c, "master_replid2"); v != id2 {
+		t.Errorf("master_replid2 %s, want %s", v, id2)
+	}
+	if v := infoValue(t, c, "master_repl_offset"); v != strconv.FormatInt(off, 10) {
+		t.Errorf("master_repl_offset %s after the promotion at %d", v, off)
+	}
+}
+
+// waitLinkExit waits until a stopped link's goroutine has returned.
+func waitLinkExit(t *testing.T, l *replicaLink) {
+	t.Helper()
+	select {
+	case <-l.exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stopped link's goroutine is still running")
+	}
+}

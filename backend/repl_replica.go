@@ -54,7 +54,8 @@ type replicaLink struct {
 	syncBytes  atomic.Int64 // snapshot bytes received so far
 	stopped    bool
 	stop       chan struct{}
-	wmu        sync.Mutex // serialises writes to conn (ACKs)
+	exited     chan struct{} // closed when run returns
+	wmu        sync.Mutex    // serialises writes to conn (ACKs)
 	conn       net.Conn
 	everSynced bool
 	noHistory  bool // ask for a full sync next time
@@ -76,8 +77,14 @@ func (s *Server) startReplication(host string, port int) { s.startLink(host, por
 
 // startLink is startReplication with the way to reach the master.
 func (s *Server) startLink(host string, port int, dial func(string, time.Duration) (net.Conn, error)) {
+	streamDB := s.repl.streamDB // the stream's database as saved in the dump
 	if l := s.repl.link; l != nil {
 		l.close()
+		// A replica pointed at another master continues the same stream
+		// from its offset, where no SELECT repeats the database selected
+		// before it: it keeps that database, as Redis keeps its cached
+		// master client.
+		streamDB = l.client.db.id
 	}
 	m := s.repl.m
 	if s.repl.sinkOn {
@@ -88,13 +95,13 @@ func (s *Server) startLink(host string, port int, dial func(string, time.Duratio
 	// and, thanks to PSYNC2, usually continue partially.
 	s.disconnectReplicas()
 	m.ResetSelect()
-	l := &replicaLink{s: s, host: host, port: port, state: linkConnect, stop: make(chan struct{}), downSince: time.Now(), dial: dial}
+	l := &replicaLink{s: s, host: host, port: port, state: linkConnect, stop: make(chan struct{}), exited: make(chan struct{}), downSince: time.Now(), dial: dial}
 	l.client = s.newFakeClient()
 	l.client.isMaster = true
 	l.client.id = s.nextID.Add(1)
 	l.client.created = time.Now()
-	if db := s.repl.streamDB; db >= 0 && db < len(s.dbs) {
-		l.client.db = s.dbs[db] // the stream's database as saved in the dump
+	if streamDB >= 0 && streamDB < len(s.dbs) {
+		l.client.db = s.dbs[streamDB]
 	}
 	l.client.name = ""
 	s.repl.link = l
@@ -171,6 +178,7 @@ func cmdReplicaof(c *Client) {
 // run connects, syncs and streams until the link is stopped, reconnecting
 // a second after any failure.
 func (l *replicaLink) run() {
+	defer close(l.exited)
 	s := l.s
 	for {
 		err := l.session()
@@ -266,6 +274,12 @@ func (l *replicaLink) session() error {
 	switch reply.Result {
 	case replication.Continue:
 		s.mu.Lock()
+		if l.stopped {
+			// REPLICAOF moved on while the reply was coming: this link no
+			// longer speaks for the server.
+			s.unlock()
+			return nil
+		}
 		if reply.ReplID != "" && reply.ReplID != m.ID {
 			// The master's history has a new ID after a failover: keep
 			// the old one as ID2, as Redis does.
@@ -288,6 +302,10 @@ func (l *replicaLink) session() error {
 		return fmt.Errorf("Unexpected reply to PSYNC from master: %s", reply.Line)
 	}
 	s.mu.Lock()
+	if l.stopped {
+		s.unlock()
+		return nil
+	}
 	l.noHistory = false
 	off := m.Offset
 	s.unlock()
@@ -361,7 +379,14 @@ func (l *replicaLink) fullSync(conn net.Conn, br *bufio.Reader, reply replicatio
 	m.ID2, m.SecondOffset = replication.NoID, -1
 	m.Backlog = replication.NewBacklog(m.BacklogSize, m.Offset)
 	m.ResetSelect()
+	// The stream goes on in the database it had selected at the cut: a
+	// master that is itself a replica forwards its master's stream, which
+	// does not select it again. The snapshot names it (repl-stream-db);
+	// a master that made its own stream selects before its next command.
 	l.client.db = s.dbs[0]
+	if db, err := strconv.Atoi(res.aux["repl-stream-db"]); err == nil && db >= 0 && db < len(s.dbs) {
+		l.client.db = s.dbs[db]
+	}
 	s.disconnectReplicas()
 	l.everSynced = true
 	s.logf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes)", res.keys, body.n.Load())
@@ -395,6 +420,10 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 func (l *replicaLink) stream(conn net.Conn, br *bufio.Reader, off int64, timeout time.Duration) error {
 	s := l.s
 	s.mu.Lock()
+	if l.stopped {
+		s.unlock()
+		return nil
+	}
 	l.state = linkConnected
 	l.downSince = time.Time{}
 	l.lastIO = time.Now()
@@ -419,6 +448,13 @@ func (l *replicaLink) stream(conn net.Conn, br *bufio.Reader, off int64, timeout
 			return err
 		}
 		s.mu.Lock()
+		if l.stopped {
+			// REPLICAOF closed the connection, but what was read before
+			// is still buffered: none of it may be applied or forwarded
+			// now that the server is a master or follows another one.
+			s.unlock()
+			return nil
+		}
 		l.lastIO = time.Now()
 		// Apply this command and every complete one already buffered under
 		// one hold of the lock, as a client's pipeline is.

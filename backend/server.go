@@ -97,7 +97,7 @@ func New(cfg *Config) *Server {
 		clients:   map[int64]*Client{},
 		startTime: time.Now(),
 		runID:     randomHex(40),
-		logger:    log.New(os.Stderr, "", log.LstdFlags),
+		logger:    log.New(os.Stderr, "", log.LstdFlags|log.Lmicroseconds),
 		done:      make(chan struct{}),
 	}
 	s.stats.errorCounts = map[string]int64{}

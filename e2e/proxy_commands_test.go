@@ -233,6 +233,50 @@ func TestProxyCommands(t *testing.T) {
 			}
 		})
 
+		t.Run("concurrent_pipelines", func(t *testing.T) {
+			// Many sessions share the proxy's backend connections: each one's
+			// replies must still be its own, in its order.
+			must(t, c.master.c, "SET", "cp:shared", "S")
+			for _, r := range c.replicas {
+				waitGet(t, r, "cp:shared", "S")
+			}
+			const sessions, rounds = 16, 125
+			errs := make(chan error, sessions)
+			for s := 0; s < sessions; s++ {
+				go func() {
+					conn := rdb.Conn()
+					defer conn.Close()
+					cmds, err := conn.Pipelined(ctx, func(pl redis.Pipeliner) error {
+						for i := 0; i < rounds; i++ {
+							pl.Set(ctx, fmt.Sprintf("cp:%d:%d", s, i), fmt.Sprintf("%d-%d", s, i), 0)
+							pl.Get(ctx, fmt.Sprintf("cp:%d:%d", s, i))
+							pl.Incr(ctx, fmt.Sprintf("cp:%d:ctr", s))
+							pl.Get(ctx, "cp:shared")
+						}
+						return nil
+					})
+					if err != nil {
+						errs <- fmt.Errorf("session %d: %v", s, err)
+						return
+					}
+					for i := 0; i < rounds; i++ {
+						got := []string{cmds[4*i+1].(*redis.StringCmd).Val(), fmt.Sprint(cmds[4*i+2].(*redis.IntCmd).Val()), cmds[4*i+3].(*redis.StringCmd).Val()}
+						want := []string{fmt.Sprintf("%d-%d", s, i), fmt.Sprint(i + 1), "S"}
+						if !slices.Equal(got, want) {
+							errs <- fmt.Errorf("session %d, round %d: replies %q, want %q", s, i, got, want)
+							return
+						}
+					}
+					errs <- nil
+				}()
+			}
+			for s := 0; s < sessions; s++ {
+				if err := <-errs; err != nil {
+					t.Error(err)
+				}
+			}
+		})
+
 		t.Run("multi", func(t *testing.T) {
 			conn := rdb.Conn()
 			defer conn.Close()

@@ -887,7 +887,10 @@ func waitConverged(t *testing.T, master *node, replicas ...*node) {
 		if converged {
 			return
 		}
-		// Show what differs.
+		// Show where each server stands and what differs.
+		for _, n := range all {
+			logReplState(t, n)
+		}
 		want := captureState(t, master.c)
 		for _, r := range replicas {
 			if got := captureState(t, r.c); got.digest != want.digest {
@@ -919,6 +922,31 @@ func waitConverged(t *testing.T, master *node, replicas ...*node) {
 		return agreed >= 2, strings.Join(state, ", ") + "; digests " + strings.Join(digests, ", ")
 	})
 	converged = true
+}
+
+// logReplState logs n's ROLE, INFO replication, sync counters and DEBUG
+// DIGEST, for a test that failed to converge.
+func logReplState(t *testing.T, n *node) {
+	t.Helper()
+	role := n.try(t, "ROLE")
+	var parts []string
+	for _, e := range role.elems {
+		if len(e.elems) > 0 {
+			var sub []string
+			for _, x := range e.elems {
+				var f []string
+				for _, y := range x.elems {
+					f = append(f, string(y.data))
+				}
+				sub = append(sub, "["+strings.Join(f, " ")+"]")
+			}
+			parts = append(parts, strings.Join(sub, " "))
+			continue
+		}
+		parts = append(parts, string(e.data))
+	}
+	info := strings.ReplaceAll(strings.TrimSpace(string(n.try(t, "INFO", "replication").data)), "\r\n", "\n    ")
+	t.Logf("%s: ROLE %s; %v; digest %s\n    %s", n.name, strings.Join(parts, " "), n.syncs(t), digest(t, n.c), info)
 }
 
 // ---------------------------------------------------------------- load and PSYNC2
@@ -1899,9 +1927,6 @@ func waitPsync(t *testing.T, bm *badMaster) []string {
 // envReplSeed fixes the seed of TestReplRandomized.
 const envReplSeed = "LAGWISE_REPL_SEED"
 
-// envReplRandomized turns TestReplRandomized on.
-const envReplRandomized = "LAGWISE_REPL_RANDOMIZED"
-
 // tryKillLink breaks r's link to m with CLIENT KILL TYPE master, or, when
 // that kills nothing (reportKillBug fails the test), by killing m's
 // replica connections; the link may be down already.
@@ -1936,12 +1961,6 @@ func tryKillReplicas(t *testing.T, n *node) {
 // after the replicas caught up or not). Then the writes stop, and every
 // server must reach the master's offset with the same DEBUG DIGEST.
 func TestReplRandomized(t *testing.T) {
-	// Quarantined: under a loaded CI machine this run has twice ended with
-	// servers that did not converge (an intermittent divergence after link
-	// kills and promotions, under investigation). It runs when asked.
-	if os.Getenv(envReplRandomized) == "" {
-		t.Skipf("set %s=1 to run the randomized replication test (quarantined: intermittent divergence under load)", envReplRandomized)
-	}
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv(envReplSeed); v != "" {
 		var err error
@@ -1958,6 +1977,18 @@ func TestReplRandomized(t *testing.T) {
 	c := startNode(t, "C", false, append(big, b.replicaOf()...)...)
 	d := startNode(t, "D", true, append(big, a.replicaOf()...)...)
 	all := []*node{a, b, c, d}
+	for _, n := range all {
+		t.Logf("%s on port %d", n.name, n.port)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			// The whole logs: the links' history is what explains a
+			// divergence.
+			for _, n := range all {
+				t.Logf("%s (%s) log:\n%s", n.name, n.s.addr, n.s.log.tail(256<<10))
+			}
+		}
+	})
 	masterOf := map[*node]*node{b: a, c: b, d: a}
 	master := a
 	waitOnline(t, a, b, d)

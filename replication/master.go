@@ -193,12 +193,18 @@ func (m *Master) Acked(off int64) int {
 	return n
 }
 
-// Good counts the online replicas whose last ACK is at most maxLag old
-// (min-replicas-max-lag).
+// Lag is the time since the replica's last ACK in whole seconds, the lag
+// INFO replication shows.
+func (r *Replica) Lag(now time.Time) int64 { return int64(now.Sub(r.AckTime) / time.Second) }
+
+// Good counts the online replicas whose lag is at most maxLag
+// (min-replicas-max-lag). As in Redis, the lag is compared in whole
+// seconds: with a max lag of 2 s, a replica is good until its last ACK is
+// 3 s old.
 func (m *Master) Good(now time.Time, maxLag time.Duration) int {
 	n := 0
 	for _, r := range m.Replicas {
-		if r.State == Online && now.Sub(r.AckTime) <= maxLag {
+		if r.State == Online && r.Lag(now) <= int64(maxLag/time.Second) {
 			n++
 		}
 	}
@@ -210,7 +216,7 @@ func (m *Master) InfoReplicas(now time.Time, line func(string, ...any)) {
 	for i, r := range m.Replicas {
 		lag := int64(0)
 		if r.State == Online {
-			lag = int64(now.Sub(r.AckTime) / time.Second)
+			lag = r.Lag(now)
 		}
 		line("slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d", i, r.IP, r.ListeningPort, r.State, r.AckOffset, lag)
 	}
