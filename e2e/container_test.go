@@ -400,8 +400,14 @@ func testContainerKillMaster(t *testing.T, image string) {
 	}
 	ld.mu.Unlock()
 	lag1, lag2 := om+afterSample-o1, om+afterSample-o2
-	t.Logf("at the kill: master offset at least %d (%d at the sample %v before the kill, plus %d bytes of writes acknowledged since); replica1 at %d (lag at least %d bytes), replica2 at %d (lag at least %d bytes); the proxy's lag seconds just before: %v",
-		om+afterSample, om, killed.Sub(sampled).Round(time.Millisecond), afterSample, o1, lag1, o2, lag2, lagSec)
+	lagText := func(lag int64) string {
+		if lag <= 0 {
+			return "past every acknowledged write"
+		}
+		return fmt.Sprintf("lag at least %d bytes", lag)
+	}
+	t.Logf("at the kill: master offset at least %d (%d at the sample %v before the kill, plus %d bytes of writes acknowledged since); replica1 at %d (%s), replica2 at %d (%s); the proxy's lag seconds just before: %v",
+		om+afterSample, om, killed.Sub(sampled).Round(time.Millisecond), afterSample, o1, lagText(lag1), o2, lagText(lag2), lagSec)
 
 	// Writes fail fast, reads go on, until the promotion.
 	time.Sleep(3 * time.Second)
