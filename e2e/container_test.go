@@ -21,7 +21,8 @@ func TestContainers(t *testing.T) {
 	t.Run("ReadWrite", func(t *testing.T) { testContainerReadWrite(t, image) })
 	t.Run("NetworkDisconnect", func(t *testing.T) { testContainerDisconnect(t, image) })
 	t.Run("Pause", func(t *testing.T) { testContainerPause(t, image) })
-	t.Run("KillMaster", func(t *testing.T) { testContainerKillMaster(t, image) })
+	t.Run("KillMaster", func(t *testing.T) { testContainerKillMaster(t, image, false) })
+	t.Run("KillMasterReplicaBehind", func(t *testing.T) { testContainerKillMaster(t, image, true) })
 }
 
 // TestContainerGuard fails when the container tests skipped although a
@@ -364,7 +365,11 @@ func (l *killLoad) finish() {
 // (reconcile: true) restores writes. Acknowledged writes the new master
 // lacks are at most what it lagged by at the kill, and none of those
 // confirmed by WAIT 1 is lost.
-func testContainerKillMaster(t *testing.T, image string) {
+//
+// With behind set, replica1 is off the network for the last second before
+// the kill, so that it lags by a second of writes that replica2 alone
+// received (and confirmed to WAIT), and is back on it after the kill.
+func testContainerKillMaster(t *testing.T, image string, behind bool) {
 	dc := startDockerCluster(t, image, true)
 	m, r1, r2 := dc.master.node(t), dc.replicas[0].node(t), dc.replicas[1].node(t)
 	ld := startKillLoad(t, dc.proxy.addr(), "kill")
@@ -374,6 +379,10 @@ func testContainerKillMaster(t *testing.T, image string) {
 		}
 	}()
 	time.Sleep(1500 * time.Millisecond)
+	if behind {
+		mustDocker(t, "network", "disconnect", dc.net.name, dc.replicas[0].name)
+		time.Sleep(time.Second)
+	}
 
 	// The lag at the kill. The master's offset is sampled just before the
 	// kill, and every write acknowledged after the sample was applied
@@ -389,6 +398,12 @@ func testContainerKillMaster(t *testing.T, image string) {
 	sampled := time.Now()
 	mustDocker(t, "kill", dc.master.name)
 	killed := time.Now()
+	if behind {
+		mustDocker(t, "network", "connect", "--alias", "replica1", dc.net.name, dc.replicas[0].name)
+		dc.replicas[0].refreshPorts(t)
+		dc.replicas[0].waitPing(t)
+		r1 = dc.replicas[0].node(t)
+	}
 	time.Sleep(500 * time.Millisecond) // the replicas see the link go
 	o1, o2 := r1.offset(t), r2.offset(t)
 	var afterSample int64 // bytes of the writes acknowledged after the sample
@@ -413,13 +428,18 @@ func testContainerKillMaster(t *testing.T, image string) {
 	time.Sleep(3 * time.Second)
 	edited := time.Now()
 	dc.writeConfig(t, "replica1:6379", []string{"replica2:6379", "master:6379"})
-	waitUntil(t, 30*time.Second, "replica1 to be promoted and replica2 to follow it", func() bool {
+	// Not waitUntil: the writes lost are counted below whatever happens.
+	if !eventually(30*time.Second, func() bool {
 		return r1.info(t, "replication")["role"] == "master" && r2.info(t, "replication")["master_host"] == "replica1" &&
 			r2.info(t, "replication")["master_link_status"] == "up"
-	})
+	}) {
+		f1, f2 := r1.info(t, "replication"), r2.info(t, "replication")
+		t.Errorf("30s after the edit, replica1 is not the master with replica2 following it: replica1 role:%s master_host:%s, replica2 role:%s master_host:%s master_link_status:%s",
+			f1["role"], f1["master_host"], f2["role"], f2["master_host"], f2["master_link_status"])
+	}
 	promoted := time.Now()
 	var firstWrite time.Time
-	waitUntil(t, 30*time.Second, "a write through the proxy to succeed after the promotion", func() bool {
+	if !eventually(30*time.Second, func() bool {
 		ld.mu.Lock()
 		defer ld.mu.Unlock()
 		for _, w := range ld.writes {
@@ -429,7 +449,9 @@ func testContainerKillMaster(t *testing.T, image string) {
 			}
 		}
 		return false
-	})
+	}) {
+		t.Errorf("no write through the proxy succeeded in the 30s after the promotion")
+	}
 	t.Logf("promoted %v after the edit; first write acknowledged %v after the edit", promoted.Sub(edited).Round(time.Millisecond), firstWrite.Sub(edited).Round(time.Millisecond))
 	time.Sleep(time.Second)
 	ld.finish()
@@ -487,6 +509,7 @@ func testContainerKillMaster(t *testing.T, image string) {
 	// their bytes fit in replica1's lag.
 	var lost, lostDurable, total, durable int
 	var lostBytes int64
+	var lostConfirmed, lostAfter []string
 	for _, w := range ld.writes {
 		if w.err != nil {
 			continue
@@ -502,11 +525,17 @@ func testContainerKillMaster(t *testing.T, image string) {
 		lostBytes += setEncodedLen(w.key)
 		if w.durable {
 			lostDurable++
-			t.Errorf("%s was confirmed by WAIT 1 but is not on the new master", w.key)
+			lostConfirmed = append(lostConfirmed, w.key)
 		}
 		if w.start.After(edited) {
-			t.Errorf("%s, acknowledged after the promotion, is not on the new master", w.key)
+			lostAfter = append(lostAfter, w.key)
 		}
+	}
+	if len(lostConfirmed) > 0 {
+		t.Errorf("%d writes confirmed by WAIT 1 are not on the new master, e.g. %q", len(lostConfirmed), lostConfirmed[:min(5, len(lostConfirmed))])
+	}
+	if len(lostAfter) > 0 {
+		t.Errorf("%d writes acknowledged after the promotion are not on the new master, e.g. %q", len(lostAfter), lostAfter[:min(5, len(lostAfter))])
 	}
 	perWrite := setEncodedLen("kill:0:1000")
 	t.Logf("%d writes acknowledged, %d of them confirmed by WAIT 1; %d not on the new master (%d bytes of stream), %d of those confirmed; replica1 lagged at least %d bytes (~%.1f writes) at the kill",
@@ -525,8 +554,9 @@ func testContainerKillMaster(t *testing.T, image string) {
 	}
 
 	// The survivors agree.
-	waitUntil(t, replWait, "replica2 to reach the new master's offset", func() bool { return r2.offset(t) == r1.offset(t) })
-	if a, b := digest(t, r1.c), digest(t, r2.c); a != b {
+	if !eventually(replWait, func() bool { return r2.offset(t) == r1.offset(t) }) {
+		t.Errorf("replica2 at offset %d, the new master at %d", r2.offset(t), r1.offset(t))
+	} else if a, b := digest(t, r1.c), digest(t, r2.c); a != b {
 		t.Errorf("DEBUG DIGEST: new master %s, replica2 %s", a, b)
 	}
 }
@@ -536,4 +566,17 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// eventually polls ok until it holds or d has passed, and says whether it
+// held.
+func eventually(d time.Duration, ok func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }
