@@ -1,4 +1,4 @@
-.PHONY: build test bench
+.PHONY: build test bench docker
 
 build:
 	CGO_ENABLED=0 go build -o lagwise ./cmd/lagwise
@@ -14,3 +14,10 @@ BENCH ?= server
 bench:
 	@test -f bench/$(BENCH).sh || { echo "no bench/$(BENCH).sh (BENCH=server, persist or repl)" >&2; exit 2; }
 	@bash bench/$(BENCH).sh
+
+# The container image: a static linux binary built here, then an image FROM
+# scratch around it (scripts/image.sh; nothing is pulled). IMAGE names it.
+IMAGE ?= lagwise:latest
+docker:
+	CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w" -o lagwise ./cmd/lagwise
+	@bash scripts/image.sh $(IMAGE) ./lagwise

@@ -180,7 +180,7 @@ func newHarness(t testing.TB, n int, edit func(*config.Config)) *harness {
 // 1000 bytes.
 func (h *harness) setLag(masterOffset int64, lags []int64) {
 	h.lag.started++
-	v := &View{Seq: h.lag.started, Master: MasterState{Addr: h.master, Up: true, Role: "master", Offset: masterOffset}}
+	v := &View{Seq: h.lag.started, Master: MasterState{Addr: h.master, Up: true, Role: "master", Offset: masterOffset, LastOffset: masterOffset}}
 	var samples []router.Sample
 	for i, addr := range h.replicas {
 		s := router.Sample{Addr: addr, Weight: 1, Health: router.Known, Offset: masterOffset - lags[i], ByteLag: lags[i], TimeLag: time.Duration(lags[i]) * time.Microsecond}

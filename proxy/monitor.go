@@ -139,6 +139,10 @@ type MasterState struct {
 	// PollErrors counts its failed polls since the monitor began
 	// polling it (for lagwise_backend_errors_total).
 	PollErrors uint64
+	// LastOffset is its offset at its last answer, this round's or an
+	// earlier one's (-1 if it never answered); kept when it stops
+	// answering, for the writes a failover may lose.
+	LastOffset int64
 	// Replicas is its own view of its replicas (its slaveN lines), in
 	// its order; nil when it did not answer.
 	Replicas []MasterReplica

@@ -163,13 +163,14 @@ func TestMonitorRedis(t *testing.T) {
 	replica.do(pw, []string{"REPLICAOF", "127.0.0.1", mport})
 	monWaitFor(t, m, 30*time.Second, "the replica is routable again", func(v *View) bool { return v.Eligibility.Routable(0) })
 
-	// The master goes: the replica's link is down.
+	// The master goes: the replica's link is down, and its data is the
+	// master's last: it stays routable, with the lag it had then.
 	master.stop()
 	v = monWaitFor(t, m, 10*time.Second, "the link is down", func(v *View) bool {
-		return !v.Master.Up && v.Replicas[0].Health == router.LinkDown
+		return !v.Master.Up && v.Replicas[0].LinkStatus == "down"
 	})
-	if v.Eligibility.Routable(0) {
-		t.Errorf("routable with its link down: %s", monDescribe(v))
+	if r := v.Replicas[0]; r.Health != router.Known || r.TimeLag != 0 || !v.Eligibility.Routable(0) {
+		t.Errorf("a caught-up replica of a master that is gone: %s", monDescribe(v))
 	}
 
 	// The replica goes: no answer.

@@ -77,6 +77,10 @@ func monSamples(rs []ReplicaState) []router.Sample {
 func monBuildView(seq uint64, at time.Time, cfg MonitorConfig, mp *monPoll, polls map[string]*monPoll,
 	ref monMasterRef, hist *router.History, resolved map[string][]string, prev *View) *View {
 	v := &View{Seq: seq, At: at, Master: monMasterState(cfg.Master, mp)}
+	v.Master.LastOffset = -1
+	if ref.known {
+		v.Master.LastOffset = ref.offset
+	}
 	for _, r := range cfg.Replicas {
 		st := monReplicaState(r, polls[r.Addr], ref, hist, cfg.Policy.MaxLag)
 		st.AckOffset = monAckOffset(r.Addr, v.Master.Replicas, resolved)
@@ -156,7 +160,8 @@ func monSameIP(a, b string) bool {
 //
 // Health, in order: no answer (or no usable one) → NoAnswer; a -LOADING
 // answer or loading:1 → Loading; role not slave → NotReplica; a full sync
-// in progress → Syncing; master_link_status not up → LinkDown; no
+// in progress → Syncing; master_link_status not up while the master
+// answers (or has never answered) → LinkDown; no
 // processed offset, or no master answer yet to measure it against →
 // NoAnswer; a replication ID not the master's → NotReplica (it replicates
 // another master, or has not yet synced with this one); else Known.
@@ -202,7 +207,9 @@ func monReplicaState(r config.Replica, p *monPoll, ref monMasterRef, hist *route
 		st.Health, st.Err = router.NotReplica, fmt.Sprintf("role is %s, not a replica", role)
 	case info.SyncInProgress:
 		st.Health, st.Err = router.Syncing, "full sync with its master in progress"
-	case info.LinkStatus != "up":
+	case info.LinkStatus != "up" && (ref.answered || !ref.known):
+		// With the master answering, a replica whose link is down falls
+		// behind it. (With the master gone, see below.)
 		status := info.LinkStatus
 		if status == "" {
 			status = "(none)"
@@ -225,9 +232,18 @@ func monReplicaState(r config.Replica, p *monPoll, ref monMasterRef, hist *route
 
 	off, now := info.SlaveReplOffset, p.recv
 	st.ByteLag = max(ref.offset-off, 0)
+	// The master did not answer and the replica has lost its link too:
+	// the master is most likely gone, and with it every write newer than
+	// its last answer. The replica's data is frozen; its lag is what it
+	// was at the master's last answer, and reads go on from it.
+	frozen := !ref.answered && info.LinkStatus != "up"
+	if frozen {
+		now = ref.seenAt
+		st.Err = "master_link_status:" + info.LinkStatus + " and the master does not answer: lag as of the master's last answer"
+	}
 	var lag time.Duration
 	switch {
-	case off >= ref.offset && ref.answered:
+	case off >= ref.offset && (ref.answered || frozen):
 		lag = 0
 	case off >= ref.offset:
 		lag = max(now.Sub(ref.seenAt), 0)

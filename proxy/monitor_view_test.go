@@ -28,6 +28,11 @@ func monReplicaInfo(id string, off int64) InfoReplication {
 	return InfoReplication{Role: "slave", ReplID: id, LinkStatus: "up", SlaveReplOffset: off, HasSlaveReplOffset: true}
 }
 
+func linkDown(info InfoReplication) InfoReplication {
+	info.LinkStatus = "down"
+	return info
+}
+
 func TestMonReplicaState(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	hist := router.NewHistory(16)
@@ -90,6 +95,14 @@ func TestMonReplicaState(t *testing.T) {
 			router.Known, true, 1000, 0, 50 * ms, 0.05, "the master did not answer"},
 		{"behind, master silent this round", answered(monReplicaInfo(monRedisReplID, 600)), silent, 500 * ms,
 			router.Known, true, 600, 400, 50 * ms, 0.05, ""},
+		// The master gone (silent) and the replica's link down: its data
+		// is frozen at the master's last answer, lag as of then.
+		{"master gone, link down, caught up", answered(linkDown(monReplicaInfo(monRedisReplID, 1000))), silent, 500 * ms,
+			router.Known, true, 1000, 0, 0, 0, "the master does not answer"},
+		{"master gone, link down, behind", answered(linkDown(monReplicaInfo(monRedisReplID, 400))), silent, 500 * ms,
+			router.Known, true, 400, 600, 100 * ms, 0.1, "the master does not answer"},
+		{"master up, link down", answered(linkDown(monReplicaInfo(monRedisReplID, 1000))), ref, 500 * ms,
+			router.LinkDown, true, 1000, -1, 0, inf, "master_link_status:down"},
 		{"replica of a replica", answered(monParsed(t, monInfoRedisSubReplica)), monMasterRef{known: true, answered: true, offset: 194890181, replID: monRedisReplID},
 			500 * ms, router.Known, true, 194890181, 0, 0, 0, ""},
 	}

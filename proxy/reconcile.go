@@ -276,26 +276,8 @@ func (rc *reconciler) promote(ctx context.Context, cfg *config.Config, plan Plan
 			}
 			rc.sleep(5 * time.Millisecond)
 		}
-	} else {
-		if plan.CatchUpFrom != "" {
-			src := roles[plan.CatchUpFrom]
-			rc.logf("reconcile: the old master %s is gone; %s is ahead of %s (offset %d vs %d): catching up from it first", orDash(plan.OldMaster), src.Addr, newM, src.Offset, roles[newM].Offset)
-			host, port, _ := net.SplitHostPort(src.Addr)
-			if _, err := rc.admin.do(ctx, newM, "REPLICAOF", host, port); err == nil {
-				rc.p.countReconcile()
-				for {
-					n := rc.admin.role(ctx, newM)
-					if n.Reachable && n.Offset >= src.Offset {
-						break
-					}
-					if rc.now().After(deadline) {
-						rc.logf("reconcile: %s did not catch up from %s within %v; promoting it as it is", newM, src.Addr, rc.switchTimeout)
-						break
-					}
-					rc.sleep(5 * time.Millisecond)
-				}
-			}
-		}
+	} else if plan.CatchUpFrom != "" {
+		rc.catchUp(ctx, newM, roles[newM], roles[plan.CatchUpFrom], plan.OldMaster, deadline)
 	}
 	before := rc.admin.role(ctx, newM)
 	if _, err := rc.admin.do(ctx, newM, "REPLICAOF", "NO", "ONE"); err != nil {
@@ -306,13 +288,17 @@ func (rc *reconciler) promote(ctx context.Context, cfg *config.Config, plan Plan
 		return fmt.Errorf("reconcile: %s still reports role %q after REPLICAOF NO ONE; switch called off", newM, r.Role)
 	}
 	if !plan.OldAlive {
-		last := rc.p.lag.View().Master.Offset
+		last := rc.p.lag.View().Master.LastOffset
 		gap := last - before.Offset
 		if gap < 0 {
 			gap = 0
 		}
-		rc.logf("reconcile: promoted %s at offset %d; the old master %s was last seen at offset %d: up to %d bytes of its writes may be lost", newM, before.Offset, orDash(plan.OldMaster), last, gap)
-		rc.p.lastGap.Store(gap)
+		if last < 0 {
+			rc.logf("reconcile: promoted %s at offset %d; the old master %s was never seen to answer: the writes it may have lost are unknown", newM, before.Offset, orDash(plan.OldMaster))
+		} else {
+			rc.logf("reconcile: promoted %s at offset %d; the old master %s was last seen at offset %d: up to %d bytes of its writes may be lost", newM, before.Offset, orDash(plan.OldMaster), last, gap)
+			rc.p.lastGap.Store(gap)
+		}
 	} else {
 		rc.logf("reconcile: promoted %s at offset %d, the old master's final offset", newM, before.Offset)
 	}
@@ -322,6 +308,42 @@ func (rc *reconciler) promote(ctx context.Context, cfg *config.Config, plan Plan
 	rc.p.ResumeWrites()
 	resumed = true
 	return nil
+}
+
+// catchUp brings the new master up to src, a replica further ahead, when
+// the old master is gone. A replica whose own master is gone refuses to
+// feed another (-NOMASTERLINK, in Redis as in lagwise server), so src is
+// made a master first: it takes no writes (the proxy holds them), the new
+// master follows it — a partial resync, their histories are one — until it
+// has src's offset, and is then promoted in its turn; src follows it when
+// the replicas are re-pointed. If the new master does not catch up in
+// time it is promoted as it is, and the gap is reported.
+func (rc *reconciler) catchUp(ctx context.Context, newM string, nm, src BackendRole, old string, deadline time.Time) {
+	rc.logf("reconcile: the old master %s is gone; %s is ahead of %s (offset %d vs %d): %s catches up from it first", orDash(old), src.Addr, newM, src.Offset, nm.Offset, newM)
+	if _, err := rc.admin.do(ctx, src.Addr, "REPLICAOF", "NO", "ONE"); err != nil {
+		rc.logf("reconcile: REPLICAOF NO ONE on %s: %v; promoting %s as it is", src.Addr, err, newM)
+		return
+	}
+	rc.p.countReconcile()
+	target := rc.admin.role(ctx, src.Addr).Offset
+	host, port, _ := net.SplitHostPort(src.Addr)
+	if _, err := rc.admin.do(ctx, newM, "REPLICAOF", host, port); err != nil {
+		rc.logf("reconcile: REPLICAOF %s on %s: %v; promoting it as it is", src.Addr, newM, err)
+		return
+	}
+	rc.p.countReconcile()
+	for {
+		n := rc.admin.role(ctx, newM)
+		if n.Reachable && n.Role == "slave" && n.LinkUp && n.Offset >= target {
+			rc.logf("reconcile: %s caught up with %s at offset %d", newM, src.Addr, n.Offset)
+			return
+		}
+		if rc.now().After(deadline) {
+			rc.logf("reconcile: %s did not catch up with %s within %v (at %d of %d); promoting it as it is", newM, src.Addr, rc.switchTimeout, n.Offset, target)
+			return
+		}
+		rc.sleep(5 * time.Millisecond)
+	}
 }
 
 // switchTo switches to a master that is one already: the old one's writes
@@ -395,14 +417,15 @@ func (p *Proxy) reconcileLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		cfg := p.Config()
-		if cfg.Reconcile {
-			p.reconcileMu.Lock()
+		// The config is read under the lock: a switch that held it may
+		// have replaced the one running before.
+		p.reconcileMu.Lock()
+		if cfg := p.Config(); cfg.Reconcile {
 			if err := p.rec.apply(ctx, cfg); err != nil {
 				p.logf("%v", err)
 			}
-			p.reconcileMu.Unlock()
 		}
+		p.reconcileMu.Unlock()
 		select {
 		case <-ctx.Done():
 			return
