@@ -171,6 +171,30 @@ func (n *node) signal(t *testing.T, sig syscall.Signal) {
 	if sig == syscall.SIGSTOP {
 		p := n.s.cmd.Process
 		t.Cleanup(func() { p.Signal(syscall.SIGCONT) })
+		n.waitStopped(t)
+	}
+}
+
+// waitStopped waits until n's process is stopped: a signal takes effect
+// when the kernel next runs the process, which on a loaded machine can be
+// after it has read and acknowledged some more of the stream.
+func (n *node) waitStopped(t *testing.T) {
+	t.Helper()
+	path := fmt.Sprintf("/proc/%d/stat", n.s.cmd.Process.Pid)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return // no procfs: nothing to wait on
+		}
+		// The state follows the command name, which is in parentheses.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is not stopped 5 s after SIGSTOP: %s", n.name, b)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
