@@ -1000,9 +1000,9 @@ func TestReplPartialResyncUnderLoad(t *testing.T) {
 	if s.partialOK < before.partialOK+kills || s.full != before.full || s.partialErr != before.partialErr {
 		t.Errorf("after %d link kills: %v, was %v; want %d more partial resyncs and nothing else", kills, s, before, kills)
 	}
-	if mo, ro := m.offset(t), r.intField(t, "replication", "slave_repl_offset"); mo != ro {
-		t.Errorf("master_repl_offset %d, the replica's slave_repl_offset %d", mo, ro)
-	}
+	// waitConverged saw the offsets equal. Comparing them once more here
+	// would race with the DELs of the short-lived keys that the master
+	// keeps expiring.
 	t.Logf("%d commands written, stream offset %d", sent, m.offset(t))
 }
 
