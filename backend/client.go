@@ -59,6 +59,7 @@ type Client struct {
 	repl           *replication.Replica
 	replHeld       bool // the stream waits in asyncBuf until the snapshot is sent
 	replFailed     bool // the snapshot could not be sent
+	replAcked      bool // an ACK came before the transfer was seen to end
 	replPort       int
 	replAnnIP      string
 	replCapaEOF    bool

@@ -856,6 +856,9 @@ func cmdShutdown(c *Client) {
 		return
 	}
 	s.logf("Redis is now ready to exit, bye bye...")
+	// Redis exits here; until Shutdown runs, nothing else may execute, or
+	// it would change the data or the stream after the final save.
+	s.closing.Store(true)
 	c.closeAfter = true
 	// Shutdown takes the executor lock, which this command holds.
 	go s.Shutdown()

@@ -679,6 +679,48 @@ func TestShutdown(t *testing.T) {
 	}
 }
 
+// TestNothingRunsAfterShutdownSave: between SHUTDOWN's final save and the
+// end of the process (Redis exits at once) no command executes and the
+// cron neither expires keys nor feeds anything: a write then could be
+// acknowledged and lost, and an expired key's DEL would reach replicas
+// past the dump's offset, so they could not continue partially from the
+// restarted server.
+func TestNothingRunsAfterShutdownSave(t *testing.T) {
+	s := svStart(t, nil)
+	c := svDial(t, s.Addr().String())
+	c.expect("debug set-active-expire 0", "+OK\r\n")
+	c.expect("set gone v px 1", "+OK\r\n")
+	time.Sleep(10 * time.Millisecond)
+
+	s.mu.Lock()
+	s.admin().activeExpireOff = false
+	run := func(args ...string) *Client {
+		f := s.newFakeClient()
+		for _, a := range args {
+			f.argv = append(f.argv, []byte(a))
+		}
+		s.processCommand(f)
+		return f
+	}
+	run("SHUTDOWN", "NOSAVE") // its Shutdown waits for the lock
+	dirty := s.dirty
+	if f := run("SET", "late", "1"); !f.closeAfter || len(f.out) != 0 {
+		t.Errorf("SET after SHUTDOWN: replied %q, closeAfter %v", f.out, f.closeAfter)
+	}
+	s.cronStep()
+	_, late := s.dbs[0].dict.Get("late")
+	_, gone := s.dbs[0].dict.Get("gone")
+	if s.dirty != dirty || late || !gone {
+		t.Errorf("after SHUTDOWN's save: dirty %d -> %d, late written %v, expired key still there %v", dirty, s.dirty, late, gone)
+	}
+	s.unlock()
+	select {
+	case <-s.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("server did not shut down")
+	}
+}
+
 func TestDebugAccess(t *testing.T) {
 	const notAllowed = "-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n"
 	s := svStart(t, func(c *Config) { c.EnableDebugCommand = "no" })

@@ -194,6 +194,12 @@ func (s *Server) process(c *Client) {
 }
 
 func (s *Server) processCommand(c *Client) {
+	if s.closing.Load() {
+		// The server is exiting after SHUTDOWN's final save: a command
+		// that ran now could be acknowledged and then lost.
+		c.closeAfter = true
+		return
+	}
 	s.now = time.Now().UnixMilli()
 	e, errMsg := s.lookup(c.argv)
 	if e == nil {

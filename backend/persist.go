@@ -308,6 +308,9 @@ func (s *Server) prepareForShutdown(nosave, save, force bool) error {
 func (s *Server) ShutdownBySignal() bool {
 	s.mu.Lock()
 	err := s.prepareForShutdown(false, false, false)
+	if err == nil {
+		s.closing.Store(true) // nothing runs after the final save
+	}
 	s.unlock()
 	if err != nil {
 		s.logf("SIGTERM received but errors trying to shut down the server, check the logs for more information")

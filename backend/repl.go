@@ -201,6 +201,9 @@ func (s *Server) startFullSyncIfReady() {
 		} else {
 			err = sendFromDisk(sn, waiting, path, timeout)
 		}
+		if fullSyncSentHook != nil {
+			fullSyncSentHook()
+		}
 		s.mu.Lock()
 		defer s.unlock()
 		s.endSnapshot(sn)
@@ -218,9 +221,12 @@ func (s *Server) startFullSyncIfReady() {
 			}
 			c.repl.State = replication.Online
 			c.repl.AckTime = time.Now()
-			if !diskless {
+			if !diskless || c.replAcked {
 				// A disk-based transfer has a length: the replica knows
-				// where the stream starts.
+				// where the stream starts. After a diskless one, the
+				// replica's first ACK says it has loaded the snapshot;
+				// it may have come already, before this goroutine got
+				// the lock.
 				c.releaseRepl()
 			}
 			s.logf("Synchronization with replica %s succeeded", c.addr)
@@ -228,6 +234,10 @@ func (s *Server) startFullSyncIfReady() {
 		s.startFullSyncIfReady()
 	}()
 }
+
+// fullSyncSentHook, when set (by tests), runs when a snapshot has been
+// sent to its replicas, before they are put online.
+var fullSyncSentHook func()
 
 // rdbAuxRepl is the aux fields of a snapshot for replicas (rdbAux adds
 // repl-id and repl-offset, since a backlog exists).
@@ -422,8 +432,16 @@ func cmdReplconf(c *Client) {
 					c.repl.AckOffset = off
 				}
 				c.repl.AckTime = time.Now()
-				if c.replHeld && c.repl.State == replication.Online {
-					c.releaseRepl() // the first ACK after a diskless load
+				if c.replHeld {
+					switch c.repl.State {
+					case replication.Online:
+						c.releaseRepl() // the first ACK after a diskless load
+					case replication.SendBulk:
+						// A replica acknowledges only once it has loaded
+						// the snapshot: the transfer is over, and the
+						// stream flows as soon as this server sees it.
+						c.replAcked = true
+					}
 				}
 				s.serveWaiters()
 			}

@@ -448,10 +448,11 @@ func (l *replicaLink) stream(conn net.Conn, br *bufio.Reader, off int64, timeout
 			return err
 		}
 		s.mu.Lock()
-		if l.stopped {
+		if l.stopped || s.closing.Load() {
 			// REPLICAOF closed the connection, but what was read before
 			// is still buffered: none of it may be applied or forwarded
-			// now that the server is a master or follows another one.
+			// now that the server is a master or follows another one (or
+			// is exiting after its final save).
 			s.unlock()
 			return nil
 		}

@@ -1,12 +1,17 @@
 package backend
 
 import (
+	"bufio"
+	"bytes"
+	"io"
 	"math/rand/v2"
 	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lagwise/lagwise/replication"
 )
 
 // startReplicaOf starts an in-process server replicating master.
@@ -124,4 +129,86 @@ func TestWritesWhileReplicaWaitsForSnapshot(t *testing.T) {
 	mc.expect("rpush l a", ":1\r\n")
 	waitConverged(t, mc, rc)
 	rc.expect("get x", "$1\r\n1\r\n")
+}
+
+// TestReplicaAckBeforeOnline: after a diskless transfer the stream waits
+// for the replica's first ACK, which says it has loaded the snapshot. That
+// ACK can come before the transfer's goroutine has put the replica online;
+// the stream must flow then, not wait for the next ACK (a second later, or
+// never from a replica that acks only when asked).
+func TestReplicaAckBeforeOnline(t *testing.T) {
+	m := startTestServer(t, func(c *Config) { c.ReplDisklessSyncDelay = 0 })
+	release := make(chan struct{})
+	fullSyncSentHook = func() { <-release }
+	defer func() { fullSyncSentHook = nil }()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+
+	conn, err := net.Dial("tcp", m.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	conn.Write(encodeArgs([]string{"REPLCONF", "capa", "eof", "capa", "psync2"}))
+	if line, _ := br.ReadString('\n'); line != "+OK\r\n" {
+		t.Fatalf("REPLCONF capa: %q", line)
+	}
+	conn.Write(encodeArgs([]string{"PSYNC", "?", "-1"}))
+	line := "\n"
+	for line == "\n" {
+		line, _ = br.ReadString('\n')
+	}
+	f := strings.Fields(line)
+	if len(f) != 3 || f[0] != "+FULLRESYNC" {
+		t.Fatalf("PSYNC ? -1: %q", line)
+	}
+	hdr, _ := br.ReadString('\n')
+	mark, ok := strings.CutPrefix(strings.TrimSuffix(hdr, "\r\n"), "$EOF:")
+	if !ok || len(mark) != 40 {
+		t.Fatalf("transfer header %q", hdr)
+	}
+	var body []byte
+	for !bytes.HasSuffix(body, []byte(mark)) {
+		b, err := br.ReadByte()
+		if err != nil {
+			t.Fatalf("reading the snapshot: %v", err)
+		}
+		body = append(body, b)
+	}
+
+	// The replica has loaded the snapshot and acknowledges it while the
+	// master has not yet seen the transfer end.
+	conn.Write(encodeArgs([]string{"REPLCONF", "ACK", f[2]}))
+	deadline := time.Now().Add(5 * time.Second)
+	for acked := false; !acked; {
+		m.mu.Lock()
+		for _, c := range m.clients {
+			acked = acked || c.repl != nil && c.repl.AckTime.After(c.created) && c.repl.State == replication.SendBulk
+		}
+		m.unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("the master did not read the ACK")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+
+	mc := dialServer(t, m)
+	mc.expect("set k v", "+OK\r\n")
+	want := "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n"
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(br, got); err != nil {
+		t.Fatalf("the stream after the early ACK: %v (read %q)", err, got)
+	}
+	if string(got) != want {
+		t.Fatalf("the stream after the early ACK: %q, want %q", got, want)
+	}
 }

@@ -211,6 +211,9 @@ func (s *Server) Shutdown() {
 		for _, c := range s.clients {
 			c.conn.Close()
 		}
+		if l := s.repl.link; l != nil {
+			l.close()
+		}
 		s.abortChild()
 		if err := s.aofShutdown(); err != nil {
 			s.logf("%v", err)
@@ -249,19 +252,29 @@ func (s *Server) cron() {
 		case <-t.C:
 		}
 		s.mu.Lock()
-		s.now = time.Now().UnixMilli()
-		if s.activeExpireEnabled() && !s.loading && s.repl.link == nil {
-			s.activeExpireCycle()
-		}
-		s.statsTick()
-		s.persistCron()
-		s.replCron()
+		s.cronStep()
 		if s.cfg.Hz != hz {
 			hz = s.cfg.Hz
 			t.Reset(time.Second / time.Duration(hz))
 		}
 		s.unlock()
 	}
+}
+
+// cronStep is one run of the periodic jobs, under the executor lock.
+// Once the server is exiting (after SHUTDOWN's final save) they stop: an
+// expired key's DEL or a ping would change the stream after the dump.
+func (s *Server) cronStep() {
+	if s.closing.Load() {
+		return
+	}
+	s.now = time.Now().UnixMilli()
+	if s.activeExpireEnabled() && !s.loading && s.repl.link == nil {
+		s.activeExpireCycle()
+	}
+	s.statsTick()
+	s.persistCron()
+	s.replCron()
 }
 
 // commandMeta returns the shared table's entry for name; every handler is

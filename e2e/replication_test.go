@@ -171,6 +171,30 @@ func (n *node) signal(t *testing.T, sig syscall.Signal) {
 	if sig == syscall.SIGSTOP {
 		p := n.s.cmd.Process
 		t.Cleanup(func() { p.Signal(syscall.SIGCONT) })
+		n.waitStopped(t)
+	}
+}
+
+// waitStopped waits until n's process is stopped: a signal takes effect
+// when the kernel next runs the process, which on a loaded machine can be
+// after it has read and acknowledged some more of the stream.
+func (n *node) waitStopped(t *testing.T) {
+	t.Helper()
+	path := fmt.Sprintf("/proc/%d/stat", n.s.cmd.Process.Pid)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return // no procfs: nothing to wait on
+		}
+		// The state follows the command name, which is in parentheses.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is not stopped 5 s after SIGSTOP: %s", n.name, b)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -976,9 +1000,9 @@ func TestReplPartialResyncUnderLoad(t *testing.T) {
 	if s.partialOK < before.partialOK+kills || s.full != before.full || s.partialErr != before.partialErr {
 		t.Errorf("after %d link kills: %v, was %v; want %d more partial resyncs and nothing else", kills, s, before, kills)
 	}
-	if mo, ro := m.offset(t), r.intField(t, "replication", "slave_repl_offset"); mo != ro {
-		t.Errorf("master_repl_offset %d, the replica's slave_repl_offset %d", mo, ro)
-	}
+	// waitConverged saw the offsets equal. Comparing them once more here
+	// would race with the DELs of the short-lived keys that the master
+	// keeps expiring.
 	t.Logf("%d commands written, stream offset %d", sent, m.offset(t))
 }
 
