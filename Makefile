@@ -8,11 +8,11 @@ test:
 	@bash scripts/test.sh
 
 # The benchmarks against Redis 7.0, side by side: `make bench` runs
-# bench/server.sh, `make bench BENCH=persist` bench/persist.sh,
-# `make bench BENCH=repl` bench/repl.sh.
+# bench/server.sh, `make bench BENCH=<name>` bench/<name>.sh (persist,
+# repl, proxy), `make bench BENCH=all` the whole suite.
 BENCH ?= server
 bench:
-	@test -f bench/$(BENCH).sh || { echo "no bench/$(BENCH).sh (BENCH=server, persist or repl)" >&2; exit 2; }
+	@test -f bench/$(BENCH).sh || { echo "no bench/$(BENCH).sh (BENCH=server, persist, repl, proxy or all)" >&2; exit 2; }
 	@bash bench/$(BENCH).sh
 
 # The container image: a static linux binary built here, then an image FROM
