@@ -123,10 +123,14 @@ func (f SourceFunc) Snapshot() Snapshot { return f() }
 // the proxy's collector over src and the Go runtime and process
 // collectors. Each registry has its own collectors, so a test may make
 // as many as it likes. Gathering is safe for concurrent use.
-func NewProxyRegistry(src Source) *prometheus.Registry {
+func NewProxyRegistry(src Source) *prometheus.Registry { return newRegistry(NewCollector(src)) }
+
+// newRegistry returns a new registry with c and the Go runtime and process
+// collectors.
+func newRegistry(c prometheus.Collector) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		NewCollector(src),
+		c,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // The storage server's exposition (`lagwise server --metrics-listen`).
@@ -170,13 +169,7 @@ func (f ServerSourceFunc) ServerSnapshot() ServerSnapshot { return f() }
 // the server's collector over src and the Go runtime and process
 // collectors.
 func NewServerRegistry(src ServerSource) *prometheus.Registry {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		NewServerCollector(src),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-	return reg
+	return newRegistry(NewServerCollector(src))
 }
 
 // ServerHandler serves the server's metrics endpoint: /metrics, /healthz,
