@@ -32,9 +32,8 @@ type slot struct {
 	writeN uint64
 	// master: the request went to a master connection (counted in
 	// masterInflight until answered).
-	master  bool
-	backend *bconn
-	start   time.Time
+	master bool
+	start  time.Time
 }
 
 // client is one application connection. It lives on its loop.
@@ -349,7 +348,6 @@ func (c *client) read(argv [][]byte, raw []byte, rt router.Route) {
 	s := c.newSlot()
 	s.class, s.route = rt.Class, rt.To
 	s.req = append(s.req[:0], raw...)
-	s.backend = b
 	s.start = l.now
 	b.send(raw, waiter{c: c, seq: c.lastSeq(), at: l.now})
 	b.stats.reads.Add(1)
@@ -415,7 +413,7 @@ func (c *client) toMaster(b *bconn, err error, raw []byte, rt router.Route) {
 	if rt.Write {
 		s.writeN = c.writes.Sent()
 	}
-	s.master, s.backend, s.start = true, b, l.now
+	s.master, s.start = true, l.now
 	c.masterConn = b
 	c.masterInflight++
 	b.send(raw, waiter{c: c, seq: c.lastSeq(), confirms: rt.Confirms})
@@ -521,7 +519,6 @@ func (c *client) popDone() {
 			c.out = append(c.out, s.reply...)
 		}
 		s.reply = s.reply[:0]
-		s.backend = nil
 		c.first = (c.first + 1) & mask
 		c.count--
 		c.base++
@@ -620,7 +617,6 @@ func (c *client) backendFailed(seq uint64, b *bconn, err error) {
 			}
 			nb = m
 		}
-		s.backend = nb
 		nb.send(s.req, waiter{c: c, seq: seq, at: l.now})
 		return
 	}
