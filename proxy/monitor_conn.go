@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lagwise/lagwise/backend/resp"
 )
 
 // The lag monitor's connection to one backend: a plain net.Conn with a
@@ -84,15 +86,9 @@ func (mc *monConn) do(deadline time.Time, cmds ...[]string) ([]monReply, error) 
 	}
 	mc.wb = mc.wb[:0]
 	for _, args := range cmds {
-		mc.wb = append(mc.wb, '*')
-		mc.wb = strconv.AppendInt(mc.wb, int64(len(args)), 10)
-		mc.wb = append(mc.wb, '\r', '\n')
+		mc.wb = resp.AppendArray(mc.wb, len(args))
 		for _, a := range args {
-			mc.wb = append(mc.wb, '$')
-			mc.wb = strconv.AppendInt(mc.wb, int64(len(a)), 10)
-			mc.wb = append(mc.wb, '\r', '\n')
-			mc.wb = append(mc.wb, a...)
-			mc.wb = append(mc.wb, '\r', '\n')
+			mc.wb = resp.AppendBulkString(mc.wb, a)
 		}
 	}
 	if _, err := mc.c.Write(mc.wb); err != nil {

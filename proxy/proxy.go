@@ -31,13 +31,13 @@ import (
 	"log"
 	"net"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/lagwise/lagwise/backend/resp"
 	"github.com/lagwise/lagwise/config"
 	"github.com/lagwise/lagwise/metrics"
 	"github.com/lagwise/lagwise/router"
@@ -99,9 +99,9 @@ func newTopology(cfg *config.Config) (*topology, error) {
 	}
 	if pw := string(cfg.BackendAuth.Password); pw != "" {
 		if u := cfg.BackendAuth.Username; u != "" {
-			t.backendSetup = appendCommand(nil, "AUTH", u, pw)
+			t.backendSetup = resp.AppendCommand(nil, []byte("AUTH"), []byte(u), []byte(pw))
 		} else {
-			t.backendSetup = appendCommand(nil, "AUTH", pw)
+			t.backendSetup = resp.AppendCommand(nil, []byte("AUTH"), []byte(pw))
 		}
 		t.setupReplies = 1
 	}
@@ -406,34 +406,4 @@ func (p *Proxy) OnTraffic(c gnet.Conn) gnet.Action {
 		return x.traffic()
 	}
 	return gnet.Close
-}
-
-// appendCommand appends a request in RESP.
-func appendCommand(b []byte, args ...string) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
-}
-
-// appendArgs appends argv as a RESP request.
-func appendArgs(b []byte, argv [][]byte) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(argv)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range argv {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
 }
