@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of lagwise: vet, unit and end-to-end tests (with the race
 # detector on the packages that run goroutines), and each fuzz target for a
-# bounded time. Ends with one summary line: "tests: N passed, N failed".
+# bounded time. Each suite ends with its own summary line ("suite ...: N
+# passed, N failed, N skipped"), the run with one for all of them
+# ("tests: N passed, N failed, N skipped").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +12,17 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 
-step() { echo "==> $*"; }
+step() { echo "==> $*"; mark=$(wc -l <"$log"); }
+
+# summary NAME prints the counts of the tests logged since the last step.
+summary() {
+  local part p f s
+  part=$(tail -n +"$((mark + 1))" "$log")
+  p=$(grep -ac -- '--- PASS' <<<"$part" || true)
+  f=$(grep -ac -- '--- FAIL' <<<"$part" || true)
+  s=$(grep -ac -- '--- SKIP' <<<"$part" || true)
+  echo "suite $1: $p passed, $f failed, $s skipped"
+}
 
 step "go vet ./..."
 go vet ./... || status=1
@@ -27,6 +39,7 @@ step "unit tests with -race ($raced)"
 # shellcheck disable=SC2086
 go test -race -count=1 -v $raced 2>&1 | tee -a "$log" | grep -aE '^(--- FAIL|FAIL|ok|panic)'
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+summary "unit (race)"
 
 step "other packages and end-to-end tests"
 others=$(go list ./... | grep -v -E '/(backend|replication|proxy|metrics|config)(/|$)')
@@ -35,6 +48,7 @@ if [ -n "$others" ]; then
   go test -count=1 -v $others 2>&1 | tee -a "$log" | grep -aE '^(--- FAIL|--- SKIP|FAIL|ok|panic)'
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 fi
+summary "other packages and end-to-end"
 
 step "fuzzing, $FUZZTIME per target"
 for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do
@@ -51,6 +65,7 @@ for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do
   done
 done
 rm -f "$log.fuzz"
+summary "fuzzing"
 
 passed=$(grep -ac -- '--- PASS' "$log" || true)
 failed=$(grep -ac -- '--- FAIL' "$log" || true)
