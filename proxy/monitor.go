@@ -537,6 +537,11 @@ type monBackend struct {
 	retryAt time.Time // no reconnecting before
 	lastErr string
 	errors  uint64 // failed polls, all told
+	// owed is how many replies to earlier polls conn still owes, none of
+	// them begun: the backend did not answer within poll_timeout (stopped,
+	// busy, or cut off) since stalled.
+	owed    int
+	stalled time.Time
 }
 
 // monPoll is one backend's answer to one round.
@@ -556,11 +561,24 @@ type monPoll struct {
 // keeps failing (at least one interval).
 const monMaxBackoff = 2 * time.Second
 
+// monMaxStall is how long the monitor waits on one connection for the
+// replies a backend owes before it gives up on that connection and dials
+// another (one that stays silent may be cut off, or its server gone
+// behind a silent network).
+const monMaxStall = 2 * time.Second
+
 // poll sends INFO replication (and for a replica INFO persistence) and
 // reads the answers, connecting first if need be; all within
 // cfg.Timeout. A failure closes the connection: the next poll reconnects
 // at once the first time, then after a backoff that doubles from one
 // interval up to monMaxBackoff; until then polls fail without trying.
+//
+// A backend that has not begun to answer by the deadline (a stopped
+// process, a long command) keeps its connection: the next polls wait a
+// moment for the replies it owes, and once they come it is polled again
+// as usual. A server that resumes answers at once, so it is known again
+// within a round, rather than after a backoff; and no connection piles
+// up in its accept queue meanwhile.
 func (b *monBackend) poll(ctx context.Context, cfg MonitorConfig, replica bool) (p monPoll) {
 	start := time.Now()
 	deadline := start.Add(cfg.Timeout)
@@ -580,14 +598,48 @@ func (b *monBackend) poll(ctx context.Context, cfg MonitorConfig, replica bool) 
 	conn := b.conn
 	stop := context.AfterFunc(ctx, func() { conn.c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
+	if b.owed > 0 {
+		// Still silent: a short wait (the round waits for every poll),
+		// then the rest of the deadline once it answers.
+		_, err := conn.read(start.Add(min(cfg.Timeout, cfg.Interval)/4), make([]monReply, 1))
+		switch {
+		case errors.Is(err, errMonNoReply) && start.Sub(b.stalled) < monMaxStall:
+			p.err = b.silent(cfg)
+			return p
+		case errors.Is(err, errMonNoReply):
+			// Silent too long on this connection: the next poll dials
+			// another, at once (it is not a refused connection).
+			p.err = b.silent(cfg)
+			b.closeConn()
+			return p
+		case err != nil:
+			p.err = b.fail(err, cfg, "INFO")
+			return p
+		}
+		if _, err := conn.read(deadline, make([]monReply, b.owed-1)); err != nil {
+			p.err = b.fail(err, cfg, "INFO")
+			return p
+		}
+		b.owed = 0
+	}
 	cmds := [][]string{{"INFO", "replication"}}
 	if replica {
 		cmds = append(cmds, []string{"INFO", "persistence"})
 	}
 	p.sent = time.Now()
-	replies, err := conn.do(deadline, cmds...)
+	if err := conn.send(deadline, cmds...); err != nil {
+		p.err = b.fail(err, cfg, "INFO")
+		return p
+	}
+	replies := make([]monReply, len(cmds))
+	n, err := conn.read(deadline, replies)
 	p.recv = time.Now()
 	if err != nil {
+		if errors.Is(err, errMonNoReply) && n == 0 {
+			b.owed, b.stalled = len(cmds), start
+			p.err = b.silent(cfg)
+			return p
+		}
 		p.err = b.fail(err, cfg, "INFO")
 		return p
 	}
@@ -612,6 +664,14 @@ func (b *monBackend) poll(ctx context.Context, cfg MonitorConfig, replica bool) 
 	b.fails, b.retryAt, b.lastErr = 0, time.Time{}, ""
 	p.answered = true
 	return p
+}
+
+// silent counts a poll the backend has not begun to answer; its
+// connection stays, owing the replies.
+func (b *monBackend) silent(cfg MonitorConfig) string {
+	b.errors++
+	b.lastErr = fmt.Sprintf("INFO: no answer within poll_timeout %v", cfg.Timeout)
+	return b.lastErr
 }
 
 // fail closes the connection after a failed poll, sets the backoff, and
@@ -645,4 +705,5 @@ func (b *monBackend) closeConn() {
 		b.conn.close()
 		b.conn = nil
 	}
+	b.owed, b.stalled = 0, time.Time{}
 }

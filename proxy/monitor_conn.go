@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -81,8 +82,21 @@ func (mc *monConn) close() {
 // do sends the commands in one write (pipelined) and reads one reply to
 // each, all by deadline.
 func (mc *monConn) do(deadline time.Time, cmds ...[]string) ([]monReply, error) {
-	if err := mc.c.SetDeadline(deadline); err != nil {
+	if err := mc.send(deadline, cmds...); err != nil {
 		return nil, err
+	}
+	replies := make([]monReply, len(cmds))
+	n, err := mc.read(deadline, replies)
+	if err != nil {
+		return replies[:n], err
+	}
+	return replies, nil
+}
+
+// send writes the commands in one write by deadline.
+func (mc *monConn) send(deadline time.Time, cmds ...[]string) error {
+	if err := mc.c.SetDeadline(deadline); err != nil {
+		return err
 	}
 	mc.wb = mc.wb[:0]
 	for _, args := range cmds {
@@ -91,18 +105,36 @@ func (mc *monConn) do(deadline time.Time, cmds ...[]string) ([]monReply, error) 
 			mc.wb = resp.AppendBulkString(mc.wb, a)
 		}
 	}
-	if _, err := mc.c.Write(mc.wb); err != nil {
-		return nil, err
+	_, err := mc.c.Write(mc.wb)
+	return err
+}
+
+// errMonNoReply: the deadline passed before the first byte of a reply.
+// Nothing of it was read, so the connection is still in step: its
+// replies can be waited for on a later poll.
+var errMonNoReply = errors.New("no reply yet")
+
+// read reads len(into) replies by deadline and returns how many it read.
+// A deadline met before any byte of a reply is errMonNoReply; anywhere
+// else the connection is out of step.
+func (mc *monConn) read(deadline time.Time, into []monReply) (int, error) {
+	if err := mc.c.SetReadDeadline(deadline); err != nil {
+		return 0, err
 	}
-	replies := make([]monReply, len(cmds))
-	for i := range replies {
+	for i := range into {
+		if _, err := mc.rd.Peek(1); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return i, fmt.Errorf("%w: %w", errMonNoReply, err)
+			}
+			return i, err
+		}
 		r, err := monReadReply(mc.rd, 0)
 		if err != nil {
-			return nil, err
+			return i, err
 		}
-		replies[i] = r
+		into[i] = r
 	}
-	return replies, nil
+	return len(into), nil
 }
 
 // errMonProtocol is a reply the monitor cannot read: the connection is

@@ -32,6 +32,7 @@ type monFake struct {
 	// reply, when set, answers INFO with this raw RESP instead.
 	reply    string
 	hang     bool          // read requests, answer nothing
+	paused   bool          // answer nothing until unpaused, then everything
 	delay    time.Duration // wait this long before each answer
 	password string        // AUTH needed when set
 	auths    [][]string
@@ -70,6 +71,12 @@ func (f *monFake) set(fn func(f *monFake)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fn(f)
+}
+
+func (f *monFake) isPaused() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.paused
 }
 
 func (f *monFake) stats() (accepted, open int, auths [][]string) {
@@ -114,6 +121,9 @@ func (f *monFake) handle(c net.Conn) {
 		f.mu.Unlock()
 		if hang {
 			continue
+		}
+		for f.isPaused() {
+			time.Sleep(2 * time.Millisecond)
 		}
 		time.Sleep(delay)
 		var out string
@@ -354,7 +364,9 @@ func TestMonitorNoAnswer(t *testing.T) {
 		t.Errorf("NoAnswer took %v with poll_timeout %v", took, timeout)
 	}
 
-	// It answers again: it comes back (after reconnecting).
+	// It answers again: it comes back, on a new connection (the requests
+	// it dropped are never answered: after monMaxStall the monitor gives
+	// up on the connection that owes them).
 	tp.replicas[0].set(func(f *monFake) { f.hang = false })
 	v = monWaitFor(t, m, 5*time.Second, "replica 0 is back", func(v *View) bool { return v.Replicas[0].Health == router.Known })
 	if !v.Eligibility.Routable(0) {
@@ -588,6 +600,52 @@ func TestMonitorMasterDown(t *testing.T) {
 }
 
 // A connection the backend closes is reopened at the next poll.
+// A backend that stops answering and later answers everything it was
+// sent (a stopped process, SIGSTOP then SIGCONT) is known again within
+// a round of resuming, on the same connection: the monitor waits for the
+// replies it owes instead of dialling again after a backoff.
+func TestMonitorStalledBackendReturnsAtOnce(t *testing.T) {
+	tp := monStartTopology(t, 1, 100)
+	const interval, timeout = 20 * time.Millisecond, 100 * time.Millisecond
+	m := NewMonitor(tp.config(interval, timeout))
+	monRun(t, m)
+	monWaitFor(t, m, 5*time.Second, "the replica is known", func(v *View) bool { return v.Replicas[0].Health == router.Known })
+
+	tp.replicas[0].set(func(f *monFake) { f.paused = true })
+	after := m.Started()
+	monWaitFor(t, m, 5*time.Second, "the paused replica does not answer", func(v *View) bool {
+		return v.Seq > after && v.Replicas[0].Health == router.NoAnswer && !v.Eligibility.Routable(0)
+	})
+	// Long enough for a backoff (doubling from the interval) to have grown
+	// to half a second; with what follows, shorter than monMaxStall.
+	time.Sleep(time.Second)
+	v := m.View()
+	if v.Replicas[0].Health != router.NoAnswer || !v.Master.Up {
+		t.Fatalf("while paused: %s", monDescribe(v))
+	}
+	// Rounds go on at about the interval: the silent backend does not
+	// hold each of them for poll_timeout.
+	seq := v.Seq
+	time.Sleep(300 * time.Millisecond)
+	if n := m.View().Seq - seq; n < 4 {
+		t.Errorf("%d rounds in 300ms at a %v interval with one backend silent", n, interval)
+	}
+
+	tp.replicas[0].set(func(f *monFake) { f.paused = false })
+	start := time.Now()
+	v = monWaitFor(t, m, 5*time.Second, "the replica is back", func(v *View) bool {
+		return v.Replicas[0].Health == router.Known && v.Eligibility.Routable(0)
+	})
+	// A round or two, with slack for a loaded machine; a backoff would be
+	// up to monMaxBackoff.
+	if took := time.Since(start); took > 700*time.Millisecond {
+		t.Errorf("known again %v after resuming", took)
+	}
+	if accepted, _, _ := tp.replicas[0].stats(); accepted != 1 {
+		t.Errorf("%d connections to the paused replica, want the one", accepted)
+	}
+}
+
 func TestMonitorReconnects(t *testing.T) {
 	tp := monStartTopology(t, 1, 100)
 	m := NewMonitor(tp.config(20*time.Millisecond, time.Second))
