@@ -401,3 +401,61 @@ func TestProxyMasterDown(t *testing.T) {
 		p.alive(t)
 	})
 }
+
+// TestProxyMasterStopped: a master stopped with SIGSTOP keeps its
+// connections open and answers nothing. A write sent to it gets
+// -MASTERDOWN once it has waited the proxy's master timeout (5 s) with the
+// master answering no lag poll either; the writes after it fail at once;
+// no request hangs. After SIGCONT, writes work again.
+func TestProxyMasterStopped(t *testing.T) {
+	forEachSetup(t, func(t *testing.T, redisBackends bool) {
+		c := startCluster(t, redisBackends, 1)
+		p := startProxy(t, configFor(c))
+		writer := p.connect(t)
+		wantRaw(t, writer, "+OK\r\n", "SET", "ms:w", "1")
+
+		c.master.signal(t, syscall.SIGSTOP)
+		stopped := time.Now()
+		t.Cleanup(func() { c.master.signal(t, syscall.SIGCONT) })
+		const bound = 5*time.Second + readBound // the master timeout, and slack
+		if err := writer.send([][]byte{[]byte("SET"), []byte("ms:w"), []byte("2")}); err != nil {
+			t.Fatal(err)
+		}
+		writer.conn.SetReadDeadline(stopped.Add(bound + 5*time.Second))
+		r, err := readReply(writer.r)
+		took := time.Since(stopped)
+		if err != nil {
+			t.Fatalf("write to the stopped master: no reply after %v: %v", took.Round(time.Millisecond), err)
+		}
+		if !r.isError() || !strings.HasPrefix(string(r.data), "MASTERDOWN") {
+			t.Fatalf("write to the stopped master = %s", r)
+		}
+		if took > bound {
+			t.Errorf("write to the stopped master answered after %v, want within %v", took.Round(time.Millisecond), bound)
+		}
+		t.Logf("write to the stopped master: %s after %v", r, took.Round(time.Millisecond))
+		for i := 0; i < 3; i++ {
+			start := time.Now()
+			r, err := writer.doStrings("SET", "ms:w", "3")
+			if err != nil || !r.isError() || !strings.HasPrefix(string(r.data), "MASTERDOWN") || time.Since(start) > readBound {
+				t.Fatalf("write %d while the master is stopped = %v, %v after %v", i, r, err, time.Since(start))
+			}
+		}
+		// A read gets an answer too: the replica's value while its lag
+		// is within max_lag, then -MASTERDOWN (no stale reads past it).
+		start := time.Now()
+		if r, err := p.connect(t).doStrings("GET", "ms:w"); err != nil || time.Since(start) > readBound {
+			t.Fatalf("read while the master is stopped = %v, %v after %v", r, err, time.Since(start))
+		}
+		p.alive(t)
+
+		c.master.signal(t, syscall.SIGCONT)
+		waitFor(t, "a write through the proxy to succeed after SIGCONT", func() (bool, string) {
+			r, err := writer.doStrings("SET", "ms:w", "4")
+			if err != nil {
+				t.Fatalf("write after SIGCONT: %v", err)
+			}
+			return !r.isError(), r.String()
+		})
+	})
+}

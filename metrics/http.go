@@ -18,6 +18,8 @@ import (
 //	/metrics  the registry, in Prometheus's text format
 //	/healthz  200 "ok" while the process serves HTTP at all
 //	/readyz   200 "ready" when ready() says so, else 503 "not ready"
+//	          (with HandlerWithReason: 200 "ready: <reason>" when ready
+//	          with a reason, e.g. degraded)
 //
 // ready may be nil (always ready). It is called on every /readyz request,
 // from the HTTP server's goroutines: it must be safe for concurrent use.
@@ -31,8 +33,9 @@ func Handler(reg *prometheus.Registry, ready func() bool) http.Handler {
 }
 
 // HandlerWithReason is Handler with a readiness function that says why
-// the proxy is not ready; /readyz answers 503 with that reason. ready
-// may be nil (always ready).
+// the proxy is not ready; /readyz answers 503 with that reason, or 200
+// "ready: reason" when it is ready with something to say. ready may be
+// nil (always ready).
 func HandlerWithReason(reg *prometheus.Registry, ready func() (ok bool, reason string)) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
@@ -49,12 +52,17 @@ func HandlerWithReason(reg *prometheus.Registry, ready func() (ok bool, reason s
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if ready != nil {
-			if ok, reason := ready(); !ok {
-				if reason == "" {
-					reason = "not ready"
-				}
+			ok, reason := ready()
+			switch {
+			case !ok && reason == "":
+				reason = "not ready"
+				fallthrough
+			case !ok:
 				w.WriteHeader(http.StatusServiceUnavailable)
 				io.WriteString(w, reason+"\n")
+				return
+			case reason != "":
+				io.WriteString(w, "ready: "+reason+"\n")
 				return
 			}
 		}

@@ -329,9 +329,15 @@ func TestOneSnapshotPerScrape(t *testing.T) {
 
 func TestHealthReady(t *testing.T) {
 	reg := NewProxyRegistry(SourceFunc(testSnapshot))
-	var ready atomic.Bool
+	var ready, degraded atomic.Bool
 	srv := httptest.NewServer(HandlerWithReason(reg, func() (bool, string) {
-		return ready.Load(), "no answer from the master 127.0.0.1:6380"
+		switch {
+		case !ready.Load():
+			return false, "no answer from the master 127.0.0.1:6380"
+		case degraded.Load():
+			return true, "reads only"
+		}
+		return true, ""
 	}))
 	defer srv.Close()
 	get := func(path string) (int, string) {
@@ -353,6 +359,10 @@ func TestHealthReady(t *testing.T) {
 	ready.Store(true)
 	if code, body := get("/readyz"); code != 200 || body != "ready\n" {
 		t.Errorf("/readyz ready: %d %q", code, body)
+	}
+	degraded.Store(true)
+	if code, body := get("/readyz"); code != 200 || body != "ready: reads only\n" {
+		t.Errorf("/readyz ready with a reason: %d %q", code, body)
 	}
 	if code, _ := get("/nope"); code != 404 {
 		t.Errorf("/nope: %d", code)

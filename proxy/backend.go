@@ -16,7 +16,16 @@ const dialTimeout = time.Second
 var (
 	errReplicaTimeout = errors.New("did not answer in time")
 	errDrained        = errors.New("left the topology")
+	errMasterTimeout  = fmt.Errorf("did not answer within %v, nor the lag monitor's polls", masterTimeout)
 )
+
+// masterTimeout is how long a request waits on a master that answers
+// nothing, not even the lag monitor's polls (a stopped process, a network
+// that drops its packets), before it gets -MASTERDOWN: Redis's own
+// busy-reply-threshold, after which a busy Redis answers -BUSY. A master
+// that answers polls is waited for as long as it takes (a slow command, a
+// blocking pop).
+const masterTimeout = 5 * time.Second
 
 type connState uint8
 

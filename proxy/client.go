@@ -416,7 +416,7 @@ func (c *client) toMaster(b *bconn, err error, raw []byte, rt router.Route) {
 	s.master, s.start = true, l.now
 	c.masterConn = b
 	c.masterInflight++
-	b.send(raw, waiter{c: c, seq: c.lastSeq(), confirms: rt.Confirms})
+	b.send(raw, waiter{c: c, seq: c.lastSeq(), confirms: rt.Confirms, at: l.now})
 	if rt.Class == router.Read {
 		b.stats.reads.Add(1)
 	}
@@ -626,6 +626,10 @@ func (c *client) backendFailed(seq uint64, b *bconn, err error) {
 			c.answerError(seq, "ERR lagwise: the master connection closed before the reply (the command may or may not have run)")
 			return
 		}
+		if errors.Is(err, errMasterTimeout) {
+			c.answerError(seq, masterDown(b.addr, err)+" (the command may or may not have run)")
+			return
+		}
 		c.answerError(seq, masterDown(b.addr, err))
 	default:
 		c.answerError(seq, fmt.Sprintf("ERR lagwise: backend %s failed: %v", b.addr, err))
@@ -633,6 +637,9 @@ func (c *client) backendFailed(seq uint64, b *bconn, err error) {
 }
 
 func masterDown(addr string, err error) string {
+	if errors.Is(err, errMasterTimeout) {
+		return fmt.Sprintf("MASTERDOWN lagwise: the master %s %v", addr, err)
+	}
 	if err == nil {
 		err = errors.New("no connection")
 	}

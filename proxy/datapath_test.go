@@ -3,6 +3,7 @@ package proxy
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -381,5 +382,83 @@ func TestSessionOverrides(t *testing.T) {
 	got = h.replies(strict)
 	if len(got) != 2 || !strings.Contains(got[0], "r:1 lag_bytes=5000 lag_ms=5.0 routable=1") || !strings.HasPrefix(got[1], "-ERR unknown subcommand 'NOPE'") {
 		t.Fatalf("LAGWISE LAG / NOPE: %q", got)
+	}
+}
+
+// A master that stops answering everything, the lag monitor's polls too
+// (a stopped process: its connections stay open), gets no request stuck
+// on it for good: past masterTimeout the waiting requests, on shared and
+// dedicated connections, get -MASTERDOWN, and so do new master requests
+// until it answers a poll; reads go on from the replica. A master that
+// answers polls is waited for however long a request takes.
+func TestMasterSilent(t *testing.T) {
+	h := newHarness(t, 1, func(c *config.Config) { c.Routing.ReadYourWrites = false })
+	h.backends["r:1"].data["k"] = "v"
+	l := h.p.loopOf(h.el)
+	m := h.backends["m:1"]
+	m.hold = true
+	c1, c2 := h.connect(), h.connect()
+	h.send(c1, "SET k x\r\n")
+	h.send(c2, "BLPOP q 0\r\n")
+	age := func() { // the requests on the master have waited past masterTimeout
+		for _, b := range []*bconn{l.shared["m:1"], c2.ctx.(*client).own} {
+			if b == nil {
+				t.Fatal("no master connection")
+			}
+			for i := range b.waiters {
+				b.waiters[i].at = b.waiters[i].at.Add(-masterTimeout - time.Second)
+			}
+		}
+	}
+	age()
+	l.tick()
+	h.settle()
+	if got := append(h.replies(c1), h.replies(c2)...); len(got) != 0 {
+		t.Fatalf("answered while the master answers polls: %q", got)
+	}
+
+	h.setLag(0, []int64{0})
+	h.lag.v.Master.Up, h.lag.v.Master.Err = false, "INFO: no answer within poll_timeout 250ms"
+	l.tick()
+	h.settle()
+	for _, c := range []*fakeConn{c1, c2} {
+		got := h.replies(c)
+		if len(got) != 1 || !strings.HasPrefix(got[0], "-MASTERDOWN") || !strings.Contains(got[0], "may or may not have run") {
+			t.Fatalf("request stuck on a silent master: %q", got)
+		}
+	}
+	h.send(c1, "SET k y\r\nGET k\r\nMULTI\r\n")
+	got := h.replies(c1)
+	if len(got) != 3 || !strings.HasPrefix(got[0], "-MASTERDOWN") || got[1] != "$1\r\nv\r\n" || !strings.HasPrefix(got[2], "-MASTERDOWN") {
+		t.Fatalf("while the master is silent: %q", got)
+	}
+
+	// It answers a poll again: master requests go to it again.
+	m.hold = false
+	h.setLag(0, []int64{0})
+	l.tick()
+	h.send(c1, "SET k z\r\n")
+	if got := h.replies(c1); len(got) != 1 || got[0] != "+OK\r\n" {
+		t.Fatalf("after the master answered a poll: %q", got)
+	}
+}
+
+// The proxy is ready while the master answers, and while it does not but
+// a replica takes reads (saying so); with neither, it is not.
+func TestReady(t *testing.T) {
+	h := newHarness(t, 1, nil)
+	close(h.p.started)
+	if ok, why := h.p.readyReason(); !ok || why != "" {
+		t.Errorf("all up: %v %q", ok, why)
+	}
+	h.setLag(0, []int64{0})
+	h.lag.v.Master.Up = false
+	if ok, why := h.p.readyReason(); !ok || !strings.HasPrefix(why, "reads only: the master m:1 has not answered") {
+		t.Errorf("master down, replica serving: %v %q", ok, why)
+	}
+	h.setLag(0, []int64{-1})
+	h.lag.v.Master.Up = false
+	if ok, why := h.p.readyReason(); ok || !strings.Contains(why, "no replica takes reads") || h.p.Ready() {
+		t.Errorf("master down, no replica: %v %q", ok, why)
 	}
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -51,6 +52,10 @@ type loop struct {
 	// down holds, per backend address, when the last connection attempt
 	// failed and until when no new one is made.
 	down map[string]downState
+	// masterHung: a master request waited past masterTimeout while the
+	// master answered no poll; master requests get -MASTERDOWN at once
+	// until a poll is answered.
+	masterHung bool
 	// idle are clean dedicated master connections for reuse.
 	idle []*bconn
 
@@ -156,6 +161,9 @@ func (l *loop) sharedConn(addr string) *bconn {
 // masterConn returns the shared master connection, or nil and the error
 // while the master is in its backoff after a failed connection.
 func (l *loop) masterConn() (*bconn, error) {
+	if l.masterHung {
+		return nil, errMasterTimeout
+	}
 	if l.master == nil || l.master.state == connClosed || l.master.addr != l.topo.master {
 		if err, down := l.isDown(l.topo.master); down {
 			return nil, err
@@ -172,6 +180,9 @@ func (l *loop) masterConn() (*bconn, error) {
 // dedicated returns a master connection for one client alone: a clean idle
 // one, or a new one; nil and the error while the master is in its backoff.
 func (l *loop) dedicated() (*bconn, error) {
+	if l.masterHung {
+		return nil, errMasterTimeout
+	}
 	if err, down := l.isDown(l.topo.master); down {
 		return nil, err
 	}
@@ -309,6 +320,12 @@ func (l *loop) tick() {
 			b.fail(errReplicaTimeout)
 		}
 	}
+	switch {
+	case l.view.Master.Up:
+		l.masterHung = false
+	case l.view.Master.Addr == l.topo.master:
+		l.masterSilent()
+	}
 	// Idle dedicated connections are closed after a while.
 	keep := l.idle[:0]
 	for _, b := range l.idle {
@@ -326,6 +343,38 @@ func (l *loop) tick() {
 				c.conn.Close()
 			}
 		}
+	}
+}
+
+// masterSilent runs while the master answers no poll of the lag monitor:
+// the master connections whose oldest request has waited past
+// masterTimeout are closed and their requests answered with -MASTERDOWN
+// (a reply coming late would be out of step), and new master requests get
+// -MASTERDOWN at once until the master answers a poll again. Every request gets a
+// reply, even from a master that has stopped without closing anything.
+func (l *loop) masterSilent() {
+	var late []*bconn
+	check := func(b *bconn) {
+		if b != nil && b.addr == l.topo.master && b.oldestWait(l.now) > masterTimeout && !slices.Contains(late, b) {
+			late = append(late, b)
+		}
+	}
+	check(l.shared[l.topo.master])
+	for c := range l.clients {
+		check(c.pinned)
+		check(c.own)
+	}
+	if len(late) == 0 {
+		return
+	}
+	n := 0
+	for _, b := range late {
+		n += b.pending()
+	}
+	l.p.logf("master %s answered none of %d requests on %d connections within %v, nor the lag monitor's polls: they get -MASTERDOWN, as do master requests until it answers a poll", l.topo.master, n, len(late), masterTimeout)
+	l.masterHung = true
+	for _, b := range late {
+		b.fail(errMasterTimeout)
 	}
 }
 
@@ -349,6 +398,7 @@ func (l *loop) topologyChanged() {
 		}
 	}
 	if old.master != t.master {
+		l.masterHung = false
 		// A new master: sessions pinned to the old one lose their state
 		// with their connection (the client is closed, as a failover
 		// would close it), so none of them writes to the old master

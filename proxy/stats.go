@@ -182,27 +182,31 @@ func (p *Proxy) Snapshot() metrics.Snapshot {
 	return s
 }
 
-// Ready reports whether the proxy serves: it accepts connections and the
-// lag monitor has seen the master answer.
+// Ready reports whether the proxy serves: it accepts connections, and the
+// master answers the lag monitor or a replica takes reads.
 func (p *Proxy) Ready() bool {
-	select {
-	case <-p.started:
-	default:
-		return false
-	}
-	return p.lag.View().Master.Up
+	ok, _ := p.readyReason()
+	return ok
 }
 
-// readyReason is /readyz's answer.
+// readyReason is /readyz's answer. A proxy whose master is down but whose
+// replicas serve reads is ready, and says so: taking it out of a load
+// balancer would take the reads down with the writes.
 func (p *Proxy) readyReason() (bool, string) {
 	select {
 	case <-p.started:
 	default:
 		return false, "the proxy is starting"
 	}
-	m := p.lag.View().Master
-	if !m.Up {
-		return false, "the master " + m.Addr + " has not answered the lag monitor"
+	v := p.lag.View()
+	if v.Master.Up {
+		return true, ""
 	}
-	return true, ""
+	why := "the master " + v.Master.Addr + " has not answered the lag monitor"
+	for i := range v.Replicas {
+		if v.Eligibility.Routable(i) {
+			return true, "reads only: " + why
+		}
+	}
+	return false, why + " and no replica takes reads"
 }
