@@ -134,7 +134,9 @@ func newReconcileHarness(t *testing.T, step int64) (*harness, *fakeAdmin, *[]str
 	}}
 	var logs []string
 	h.p.rec.admin = fa
-	h.p.rec.logf = func(f string, a ...any) { logs = append(logs, strings.TrimSpace(sprintf(f, a...))) }
+	h.p.rec.logf = func(lvl Level, f string, a ...any) {
+		logs = append(logs, lvl.String()+" "+strings.TrimSpace(sprintf(f, a...)))
+	}
 	h.p.rec.sleep = func(time.Duration) {}
 	return h, fa, &logs
 }
