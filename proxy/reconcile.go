@@ -194,6 +194,9 @@ type reconciler struct {
 	logf          func(Level, string, ...any)
 	now           func() time.Time
 	sleep         func(time.Duration)
+	// silent holds the backends last seen not answering, logged once
+	// (noteUnreachable). Passes run one at a time (Proxy.reconcileMu).
+	silent map[string]bool
 }
 
 // roles reads the roles of every backend of cfg, and of extra.
@@ -384,9 +387,42 @@ func (rc *reconciler) repoint(ctx context.Context, cfg *config.Config) {
 		}
 		rc.logf(LevelInfo, "reconcile: %s", s)
 	}
-	for _, a := range plan.Unreachable {
-		rc.logf(LevelWarn, "reconcile: %s did not answer; its role is left as it is", a)
+	rc.noteUnreachable(roles, plan.Unreachable)
+}
+
+// noteUnreachable logs a backend that does not answer once, when it
+// stops, and once more when it answers again, not on every pass.
+func (rc *reconciler) noteUnreachable(roles map[string]BackendRole, unreachable []string) {
+	if rc.silent == nil {
+		rc.silent = map[string]bool{}
 	}
+	now := map[string]bool{}
+	for _, a := range unreachable {
+		now[a] = true
+		if !rc.silent[a] {
+			rc.silent[a] = true
+			rc.logf(LevelWarn, "reconcile: %s did not answer; its role is left as it is", a)
+		}
+	}
+	for _, a := range sortedKeys(rc.silent) {
+		if now[a] {
+			continue
+		}
+		delete(rc.silent, a)
+		// One that left the file is forgotten without a word.
+		if r, named := roles[a]; named && r.Reachable {
+			rc.logf(LevelInfo, "reconcile: %s answers again", a)
+		}
+	}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func replicaAddrs(cfg *config.Config) []string {
@@ -428,6 +464,9 @@ func (p *Proxy) reconcileLoop(ctx context.Context, every time.Duration) {
 			if err := p.rec.apply(ctx, cfg); err != nil {
 				p.log.Errorf("%v", err)
 			}
+		} else {
+			// Turned on again, it names the silent backends afresh.
+			p.rec.silent = nil
 		}
 		p.reconcileMu.Unlock()
 		select {
