@@ -252,7 +252,7 @@ func (b *bconn) reply(r []byte) {
 	b.pop()
 	if w.c == nil {
 		if len(r) > 0 && r[0] == '-' {
-			b.l.p.logf("backend %s refused the proxy's authentication: %s", b.addr, trimCRLF(r[1:]))
+			b.l.p.log.Errorf("backend %s refused the proxy's authentication: %s", b.addr, trimCRLF(r[1:]))
 			b.fail(fmt.Errorf("%s refused the proxy's authentication: %s", b.addr, trimCRLF(r[1:])))
 		}
 		return

@@ -121,7 +121,7 @@ func (c *client) traffic() gnet.Action {
 	if len(c.in) > 0 || c.held {
 		c.in = append(c.in, data...)
 		if int64(len(c.in)) > c.l.topo.queryLimit && c.l.topo.queryLimit > 0 {
-			l.p.logf("closing client %d: query buffer over limits.client_query_buffer", c.id)
+			l.p.log.Warnf("closing client %d: query buffer over limits.client_query_buffer", c.id)
 			return gnet.Close
 		}
 		if c.held {
@@ -176,7 +176,7 @@ func (c *client) process(fromEvent bool) gnet.Action {
 		c.in = append([]byte(nil), c.in...)
 	}
 	if c.queryOver() {
-		l.p.logf("closing client %d: query buffer over limits.client_query_buffer", c.id)
+		l.p.log.Warnf("closing client %d: query buffer over limits.client_query_buffer", c.id)
 		if fromEvent {
 			return gnet.Close
 		}
@@ -579,7 +579,7 @@ func (c *client) dedicatedLost(b *bconn, err error) {
 		if c.sess.Pinned() && !c.gone {
 			// The session's state (transaction, subscriptions, database)
 			// died with the connection; the client must know.
-			c.l.p.logf("client %d: pinned master connection lost: %v", c.id, err)
+			c.l.p.log.Debugf("client %d: pinned master connection lost: %v", c.id, err)
 			c.quitting = true
 			if c.count == 0 {
 				c.flush()
@@ -664,7 +664,7 @@ func (c *client) flush() {
 		return
 	}
 	if lim := c.l.topo.outputLimit; lim > 0 && int64(c.conn.OutboundBuffered()) > lim {
-		c.l.p.logf("closing client %d: output buffer over limits.client_output_buffer (%d bytes)", c.id, c.conn.OutboundBuffered())
+		c.l.p.log.Warnf("closing client %d: output buffer over limits.client_output_buffer (%d bytes)", c.id, c.conn.OutboundBuffered())
 		c.conn.Close()
 	}
 }

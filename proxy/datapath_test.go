@@ -35,6 +35,33 @@ func TestLocalCommands(t *testing.T) {
 	}
 }
 
+// Requests the proxy answers itself are timed as well as counted: the
+// duration histogram of class local counts every one of them.
+func TestLocalCommandsTimed(t *testing.T) {
+	h := newHarness(t, 1, nil)
+	c := h.connect()
+	reqs := []string{"PING", "ECHO hi", "HELLO 2", "CLIENT SETNAME app", "INFO replication", "LAGWISE LAG", "SELECT 0", "PING x"}
+	for i := 0; i < 3; i++ {
+		h.send(c, strings.Join(reqs, "\r\n")+"\r\n")
+	}
+	h.send(c, "GET a\r\n")
+	n := uint64(3 * len(reqs))
+	if got := len(h.replies(c)); got != int(n)+1 {
+		t.Fatalf("%d replies, want %d", got, n+1)
+	}
+	cs := h.p.Counters()
+	if cs.Requests["local"] != n {
+		t.Errorf("lagwise_requests_total{class=local} = %d, want %d", cs.Requests["local"], n)
+	}
+	if d := cs.Durations["local"]; d.Count != n || d.Counts[len(d.Counts)-1] != n {
+		t.Errorf("lagwise_request_duration_seconds{class=local}: count %d (last bucket %d), want %d", d.Count, d.Counts[len(d.Counts)-1], n)
+	}
+	// The read beside them is timed under its own class only.
+	if cs.Requests["read"] != 1 || cs.Durations["read"].Count != 1 {
+		t.Errorf("read: %d requests, %d timed; want 1 and 1", cs.Requests["read"], cs.Durations["read"].Count)
+	}
+}
+
 func TestAuth(t *testing.T) {
 	h := newHarness(t, 1, func(c *config.Config) { c.Auth.Password = "sesame" })
 	c := h.connect()

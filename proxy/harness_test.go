@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,6 +135,16 @@ type harness struct {
 	backends map[string]*fakeBackend
 	master   string
 	replicas []string
+	// logs holds the lines the proxy wrote to its log.
+	logsMu sync.Mutex
+	logs   []string
+}
+
+// logLines returns the lines the proxy logged so far.
+func (h *harness) logLines() []string {
+	h.logsMu.Lock()
+	defer h.logsMu.Unlock()
+	return append([]string(nil), h.logs...)
 }
 
 // newHarness makes a proxy in front of a master and n replicas, all
@@ -152,7 +163,11 @@ func newHarness(t testing.TB, n int, edit func(*config.Config)) *harness {
 	if edit != nil {
 		edit(cfg)
 	}
-	p, err := New(cfg, func(string, ...any) {})
+	p, err := New(cfg, NewLogger(func(format string, args ...any) {
+		h.logsMu.Lock()
+		h.logs = append(h.logs, fmt.Sprintf(format, args...))
+		h.logsMu.Unlock()
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

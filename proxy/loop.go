@@ -11,17 +11,17 @@ import (
 	"github.com/lagwise/lagwise/router"
 )
 
-// gnetLogger passes gnet's warnings and errors to the proxy's log and
-// drops its chatter.
-type gnetLogger struct{ logf func(string, ...any) }
+// gnetLogger passes gnet's warnings and errors to the proxy's log, at
+// those levels, and drops its chatter.
+type gnetLogger struct{ log *Logger }
 
 func (gnetLogger) Debugf(string, ...any)       {}
 func (gnetLogger) Infof(string, ...any)        {}
-func (g gnetLogger) Warnf(f string, a ...any)  { g.logf("gnet: "+f, a...) }
-func (g gnetLogger) Errorf(f string, a ...any) { g.logf("gnet: "+f, a...) }
-func (g gnetLogger) Fatalf(f string, a ...any) { g.logf("gnet: "+f, a...) }
-func useGnetLogger(logf func(string, ...any)) logging.Logger {
-	l := gnetLogger{logf}
+func (g gnetLogger) Warnf(f string, a ...any)  { g.log.Warnf("gnet: "+f, a...) }
+func (g gnetLogger) Errorf(f string, a ...any) { g.log.Errorf("gnet: "+f, a...) }
+func (g gnetLogger) Fatalf(f string, a ...any) { g.log.Errorf("gnet: "+f, a...) }
+func useGnetLogger(lg *Logger) logging.Logger {
+	l := gnetLogger{lg}
 	logging.SetDefaultLoggerAndFlusher(l, nil)
 	return l
 }
@@ -315,7 +315,7 @@ func (l *loop) tick() {
 	// Replicas that sit on reads past the read timeout are given up on.
 	for _, b := range l.shared {
 		if b.addr != l.topo.master && b.oldestWait(l.now) > l.topo.readTimeout {
-			l.p.logf("replica %s did not answer a read within %v; its reads go elsewhere", b.addr, l.topo.readTimeout)
+			l.p.log.Warnf("replica %s did not answer a read within %v; its reads go elsewhere", b.addr, l.topo.readTimeout)
 			l.connFailed(b.addr, errReplicaTimeout)
 			b.fail(errReplicaTimeout)
 		}

@@ -68,8 +68,9 @@ type MonitorConfig struct {
 	Username, Password string
 	// Logf logs the monitor's news: a backend going down or coming
 	// back, a replica's health changing, the master's replication ID
-	// changing. It is called from the monitor's goroutine. May be nil.
-	Logf func(format string, args ...any)
+	// changing, each at its level (Logger.Logf). It is called from the
+	// monitor's goroutine. May be nil.
+	Logf func(level Level, format string, args ...any)
 }
 
 // withDefaults fills in the defaults and copies the replica list, so the
@@ -499,14 +500,14 @@ func (m *Monitor) publish(seq uint64, at time.Time, cfg MonitorConfig, mp *monPo
 		return
 	}
 	prev := m.view.Load()
-	var news []string
+	var news []monNote
 	m.ref.answered = false
 	if mp.answered && mp.info.HasMasterReplOffset {
 		info := &mp.info
 		if m.ref.known && info.ReplID != m.ref.replID && info.ReplID2 != m.ref.replID {
 			// A different dataset (a restart without persistence, another
 			// server): offsets of the old one mean nothing now.
-			news = append(news, fmt.Sprintf("master %s: replication ID changed from %s to %s: offset history restarted", cfg.Master, m.ref.replID, info.ReplID))
+			news = append(news, monNote{LevelWarn, fmt.Sprintf("master %s: replication ID changed from %s to %s: offset history restarted", cfg.Master, m.ref.replID, info.ReplID)})
 			m.hist = router.NewHistory(m.histSize)
 		}
 		m.hist.Add(mp.sent, info.MasterReplOffset)
@@ -522,7 +523,7 @@ func (m *Monitor) publish(seq uint64, at time.Time, cfg MonitorConfig, mp *monPo
 	m.mu.Unlock()
 	if cur.Logf != nil {
 		for _, n := range news {
-			cur.Logf("lag monitor: %s", n)
+			cur.Logf(n.level, "lag monitor: %s", n.text)
 		}
 	}
 }

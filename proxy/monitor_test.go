@@ -270,15 +270,15 @@ func monDescribe(v *View) string {
 	return b.String()
 }
 
-func monLogf(t *testing.T) func(string, ...any) {
+func monLogf(t *testing.T) func(Level, string, ...any) {
 	var mu sync.Mutex
 	done := false
 	t.Cleanup(func() { mu.Lock(); done = true; mu.Unlock() })
-	return func(format string, args ...any) {
+	return func(lvl Level, format string, args ...any) {
 		mu.Lock()
 		defer mu.Unlock()
 		if !done {
-			t.Logf(format, args...)
+			t.Logf(lvl.String()+" "+format, args...)
 		}
 	}
 }

@@ -271,22 +271,32 @@ func monReplicaState(r config.Replica, p *monPoll, ref monMasterRef, hist *route
 	return st
 }
 
+// monNote is one line of the monitor's news, at its level.
+type monNote struct {
+	level Level
+	text  string
+}
+
 // monNews says what changed from prev to v that an operator would want
 // in the log: the master going down, coming back or changing role or
-// replication ID, and a replica changing health or going up or down.
-func monNews(prev, v *View) []string {
-	var out []string
+// replication ID, and a replica changing health or going up or down. A
+// backend lost to reads is a warning; one back, information.
+func monNews(prev, v *View) []monNote {
+	var out []monNote
+	note := func(lvl Level, format string, args ...any) {
+		out = append(out, monNote{lvl, fmt.Sprintf(format, args...)})
+	}
 	pm, m := prev.Master, v.Master
 	switch {
 	case pm.Up && !m.Up:
-		out = append(out, fmt.Sprintf("master %s: down: %s", m.Addr, m.Err))
+		note(LevelWarn, "master %s: down: %s", m.Addr, m.Err)
 	case !pm.Up && m.Up:
-		out = append(out, fmt.Sprintf("master %s: up, role %s, offset %d", m.Addr, m.Role, m.Offset))
+		note(LevelInfo, "master %s: up, role %s, offset %d", m.Addr, m.Role, m.Offset)
 	case m.Up && pm.Role != m.Role:
-		out = append(out, fmt.Sprintf("master %s: role %s (was %s)", m.Addr, m.Role, pm.Role))
+		note(LevelWarn, "master %s: role %s (was %s)", m.Addr, m.Role, pm.Role)
 	}
 	if m.Up && m.Role != "" && m.Role != "master" && (pm.Role != m.Role || !pm.Up) {
-		out = append(out, fmt.Sprintf("master %s reports role %s: writes sent to it will fail", m.Addr, m.Role))
+		note(LevelWarn, "master %s reports role %s: writes sent to it will fail", m.Addr, m.Role)
 	}
 	for i := range v.Replicas {
 		r := &v.Replicas[i]
@@ -299,16 +309,16 @@ func monNews(prev, v *View) []string {
 			continue
 		}
 		if was != nil && was.Err == monNotPolled && r.Health == router.Known {
-			out = append(out, fmt.Sprintf("replica %s: lag %v, %d bytes", r.Addr, r.TimeLag, r.ByteLag))
+			note(LevelInfo, "replica %s: lag %v, %d bytes", r.Addr, r.TimeLag, r.ByteLag)
 			continue
 		}
 		switch {
 		case r.Health == router.Known:
-			out = append(out, fmt.Sprintf("replica %s: back, lag %v, %d bytes", r.Addr, r.TimeLag, r.ByteLag))
+			note(LevelInfo, "replica %s: back, lag %v, %d bytes", r.Addr, r.TimeLag, r.ByteLag)
 		case !r.Up:
-			out = append(out, fmt.Sprintf("replica %s: down: %s", r.Addr, r.Err))
+			note(LevelWarn, "replica %s: down: %s", r.Addr, r.Err)
 		default:
-			out = append(out, fmt.Sprintf("replica %s: %v: %s", r.Addr, r.Health, r.Err))
+			note(LevelWarn, "replica %s: %v: %s", r.Addr, r.Health, r.Err)
 		}
 	}
 	return out

@@ -257,14 +257,36 @@ func TestMonNews(t *testing.T) {
 		Replicas: []ReplicaState{{Addr: "a:1", Up: true, Health: router.Known}, {Addr: "b:1", Err: monNotPolled, Health: router.NoAnswer}}}
 	v := &View{Master: MasterState{Addr: "m:1", Up: true, Role: "slave"},
 		Replicas: []ReplicaState{{Addr: "a:1", Up: true, Health: router.LinkDown, Err: "master_link_status:down"}, {Addr: "b:1", Up: true, Health: router.Known}}}
-	got := strings.Join(monNews(prev, v), "\n")
-	for _, want := range []string{"master m:1: role slave (was master)", "writes sent to it will fail", "replica a:1: link down: master_link_status:down", "replica b:1: lag 0s"} {
+	news := func(prev, v *View) string {
+		var lines []string
+		for _, n := range monNews(prev, v) {
+			lines = append(lines, n.level.String()+" "+n.text)
+		}
+		return strings.Join(lines, "\n")
+	}
+	// A backend lost to reads is a warning, one back is information.
+	got := news(prev, v)
+	for _, want := range []string{"warn master m:1: role slave (was master)", "warn master m:1 reports role slave: writes sent to it will fail", "warn replica a:1: link down: master_link_status:down", "info replica b:1: lag 0s"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("news lack %q:\n%s", want, got)
 		}
 	}
 	if n := monNews(v, v); len(n) != 0 {
-		t.Errorf("news without a change: %q", n)
+		t.Errorf("news without a change: %v", n)
+	}
+	down := &View{Master: MasterState{Addr: "m:1", Err: "INFO: connection refused"},
+		Replicas: []ReplicaState{{Addr: "a:1", Health: router.NoAnswer, Err: "connection refused"}, {Addr: "b:1", Up: true, Health: router.Known}}}
+	got = news(v, down)
+	for _, want := range []string{"warn master m:1: down: INFO: connection refused", "warn replica a:1: down: connection refused"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("news lack %q:\n%s", want, got)
+		}
+	}
+	got = news(down, prev)
+	for _, want := range []string{"info master m:1: up, role master", "info replica a:1: back, lag 0s"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("news lack %q:\n%s", want, got)
+		}
 	}
 }
 

@@ -28,7 +28,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"runtime"
 	"sync"
@@ -118,7 +117,7 @@ func (t *topology) hasReplica(addr string) bool {
 	return false
 }
 
-func (t *topology) monitorConfig(logf func(string, ...any)) MonitorConfig {
+func (t *topology) monitorConfig(logf func(Level, string, ...any)) MonitorConfig {
 	c := t.cfg
 	return MonitorConfig{
 		Master:   c.Master,
@@ -150,8 +149,9 @@ type Proxy struct {
 	monitor *Monitor
 	// lag is where the data path reads the monitor's view: the monitor,
 	// or a test's stand-in.
-	lag  lagSource
-	logf func(string, ...any)
+	lag lagSource
+	// log is the proxy's log, at config.yaml's log_level.
+	log *Logger
 	// dial connects a backend connection and startTicker starts a loop's
 	// timer; tests replace them.
 	dial        func(*bconn)
@@ -188,30 +188,43 @@ type Proxy struct {
 }
 
 // New makes a proxy for cfg, which must be valid (config.Load validates).
-func New(cfg *config.Config, logf func(string, ...any)) (*Proxy, error) {
-	if logf == nil {
-		logf = log.Printf
+// It logs to lg (nil: a Logger on log.Printf) and sets lg's level to
+// cfg's log_level, and to that of each config it takes later.
+func New(cfg *config.Config, lg *Logger) (*Proxy, error) {
+	if lg == nil {
+		lg = NewLogger(nil)
 	}
 	t, err := newTopology(cfg)
 	if err != nil {
 		return nil, err
 	}
+	setLogLevel(lg, cfg)
 	p := &Proxy{
-		logf:    logf,
+		log:     lg,
 		started: make(chan struct{}),
 		loops:   make(map[gnet.EventLoop]*loop),
 		startAt: time.Now(),
 	}
 	p.topo.Store(t)
-	p.monitor = NewMonitor(t.monitorConfig(logf))
+	p.monitor = NewMonitor(t.monitorConfig(lg.Logf))
 	p.lag = p.monitor
-	p.rec = &reconciler{p: p, admin: netAdmin{p}, switchTimeout: 5 * time.Second, logf: logf, now: time.Now, sleep: time.Sleep}
+	p.rec = &reconciler{p: p, admin: netAdmin{p}, switchTimeout: 5 * time.Second, logf: lg.Logf, now: time.Now, sleep: time.Sleep}
 	p.dial = (*bconn).dial
 	p.startTicker = func(l *loop) { go l.ticker() }
 	empty := []*loop{}
 	p.loopList.Store(&empty)
 	return p, nil
 }
+
+// setLogLevel sets lg to cfg's log_level; Validate has checked it.
+func setLogLevel(lg *Logger, cfg *config.Config) {
+	if lvl, err := ParseLevel(cfg.LogLevel); err == nil {
+		lg.SetLevel(lvl)
+	}
+}
+
+// Log returns the proxy's log.
+func (p *Proxy) Log() *Logger { return p.log }
 
 // Monitor returns the proxy's lag monitor.
 func (p *Proxy) Monitor() *Monitor { return p.monitor }
@@ -238,7 +251,7 @@ func (p *Proxy) Run(ctx context.Context) error {
 		h := metrics.HandlerWithReason(metrics.NewProxyRegistry(p), p.readyReason)
 		go func() {
 			if err := metrics.ServeListener(mctx, ln, h); err != nil {
-				p.logf("metrics: %v", err)
+				p.log.Errorf("metrics: %v", err)
 			}
 		}()
 	}
@@ -252,7 +265,7 @@ func (p *Proxy) Run(ctx context.Context) error {
 			gnet.WithNumEventLoop(eventLoops(runtime.GOMAXPROCS(0))),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithReusePort(false),
-			gnet.WithLogger(useGnetLogger(p.logf)),
+			gnet.WithLogger(useGnetLogger(p.log)),
 		)
 	}()
 	select {
@@ -263,7 +276,7 @@ func (p *Proxy) Run(ctx context.Context) error {
 		return fmt.Errorf("listen %s: %w", t.cfg.Listen, err)
 	case <-p.started:
 	}
-	p.logf("proxy listening on %s (master %s, %d replicas)", p.addr, t.master, len(t.replicas))
+	p.log.Infof("proxy listening on %s (master %s, %d replicas)", p.addr, t.master, len(t.replicas))
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
@@ -294,7 +307,8 @@ func (p *Proxy) Started() <-chan struct{} { return p.started }
 
 // Reload swaps in a new config: new connections and requests use it at
 // once, backends that left the topology are drained and closed by each
-// loop, and the monitor polls the new set. cfg must be valid.
+// loop, the monitor polls the new set, and the log keeps the lines at
+// cfg's log_level and above. cfg must be valid.
 func (p *Proxy) Reload(cfg *config.Config) error {
 	t, err := newTopology(cfg)
 	if err != nil {
@@ -304,7 +318,8 @@ func (p *Proxy) Reload(cfg *config.Config) error {
 		return err
 	}
 	p.topo.Store(t)
-	p.monitor.Update(t.monitorConfig(p.logf))
+	setLogLevel(p.log, cfg)
+	p.monitor.Update(t.monitorConfig(p.log.Logf))
 	p.reloads[0].Add(1)
 	p.lastErr.Store(nil)
 	p.forEachLoop(func(l *loop) { l.topologyChanged() })

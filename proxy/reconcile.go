@@ -191,9 +191,12 @@ type reconciler struct {
 	admin admin
 	// switchTimeout bounds the write pause of a switch.
 	switchTimeout time.Duration
-	logf          func(string, ...any)
+	logf          func(Level, string, ...any)
 	now           func() time.Time
 	sleep         func(time.Duration)
+	// silent holds the backends last seen not answering, logged once
+	// (noteUnreachable). Passes run one at a time (Proxy.reconcileMu).
+	silent map[string]bool
 }
 
 // roles reads the roles of every backend of cfg, and of extra.
@@ -257,18 +260,18 @@ func (rc *reconciler) promote(ctx context.Context, cfg *config.Config, plan Plan
 	if plan.OldAlive {
 		ms := rc.switchTimeout.Milliseconds() + 1000
 		if _, err := rc.admin.do(ctx, plan.OldMaster, "CLIENT", "PAUSE", fmt.Sprint(ms), "WRITE"); err != nil {
-			rc.logf("reconcile: CLIENT PAUSE WRITE on the old master %s: %v (writes not through the proxy may still reach it)", plan.OldMaster, err)
+			rc.logf(LevelWarn, "reconcile: CLIENT PAUSE WRITE on the old master %s: %v (writes not through the proxy may still reach it)", plan.OldMaster, err)
 		}
 		defer func() { _, _ = rc.admin.do(ctx, plan.OldMaster, "CLIENT", "UNPAUSE") }()
 		// The new master must hold everything the old one took.
 		for {
 			o, n := rc.admin.role(ctx, plan.OldMaster), rc.admin.role(ctx, newM)
 			if o.Reachable && n.Reachable && n.Offset >= o.Offset {
-				rc.logf("reconcile: %s reached the old master %s at offset %d", newM, plan.OldMaster, o.Offset)
+				rc.logf(LevelInfo, "reconcile: %s reached the old master %s at offset %d", newM, plan.OldMaster, o.Offset)
 				break
 			}
 			if !o.Reachable {
-				rc.logf("reconcile: the old master %s stopped answering during the switch", plan.OldMaster)
+				rc.logf(LevelWarn, "reconcile: the old master %s stopped answering during the switch", plan.OldMaster)
 				break
 			}
 			if rc.now().After(deadline) {
@@ -294,13 +297,17 @@ func (rc *reconciler) promote(ctx context.Context, cfg *config.Config, plan Plan
 			gap = 0
 		}
 		if last < 0 {
-			rc.logf("reconcile: promoted %s at offset %d; the old master %s was never seen to answer: the writes it may have lost are unknown", newM, before.Offset, orDash(plan.OldMaster))
+			rc.logf(LevelWarn, "reconcile: promoted %s at offset %d; the old master %s was never seen to answer: the writes it may have lost are unknown", newM, before.Offset, orDash(plan.OldMaster))
 		} else {
-			rc.logf("reconcile: promoted %s at offset %d; the old master %s was last seen at offset %d: up to %d bytes of its writes may be lost", newM, before.Offset, orDash(plan.OldMaster), last, gap)
+			lvl := LevelWarn
+			if gap == 0 {
+				lvl = LevelInfo
+			}
+			rc.logf(lvl, "reconcile: promoted %s at offset %d; the old master %s was last seen at offset %d: up to %d bytes of its writes may be lost", newM, before.Offset, orDash(plan.OldMaster), last, gap)
 			rc.p.lastGap.Store(gap)
 		}
 	} else {
-		rc.logf("reconcile: promoted %s at offset %d, the old master's final offset", newM, before.Offset)
+		rc.logf(LevelInfo, "reconcile: promoted %s at offset %d, the old master's final offset", newM, before.Offset)
 	}
 	if err := rc.p.Reload(cfg); err != nil {
 		return err
@@ -319,27 +326,27 @@ func (rc *reconciler) promote(ctx context.Context, cfg *config.Config, plan Plan
 // the replicas are re-pointed. If the new master does not catch up in
 // time it is promoted as it is, and the gap is reported.
 func (rc *reconciler) catchUp(ctx context.Context, newM string, nm, src BackendRole, old string, deadline time.Time) {
-	rc.logf("reconcile: the old master %s is gone; %s is ahead of %s (offset %d vs %d): %s catches up from it first", orDash(old), src.Addr, newM, src.Offset, nm.Offset, newM)
+	rc.logf(LevelWarn, "reconcile: the old master %s is gone; %s is ahead of %s (offset %d vs %d): %s catches up from it first", orDash(old), src.Addr, newM, src.Offset, nm.Offset, newM)
 	if _, err := rc.admin.do(ctx, src.Addr, "REPLICAOF", "NO", "ONE"); err != nil {
-		rc.logf("reconcile: REPLICAOF NO ONE on %s: %v; promoting %s as it is", src.Addr, err, newM)
+		rc.logf(LevelError, "reconcile: REPLICAOF NO ONE on %s: %v; promoting %s as it is", src.Addr, err, newM)
 		return
 	}
 	rc.p.countReconcile()
 	target := rc.admin.role(ctx, src.Addr).Offset
 	host, port, _ := net.SplitHostPort(src.Addr)
 	if _, err := rc.admin.do(ctx, newM, "REPLICAOF", host, port); err != nil {
-		rc.logf("reconcile: REPLICAOF %s on %s: %v; promoting it as it is", src.Addr, newM, err)
+		rc.logf(LevelError, "reconcile: REPLICAOF %s on %s: %v; promoting it as it is", src.Addr, newM, err)
 		return
 	}
 	rc.p.countReconcile()
 	for {
 		n := rc.admin.role(ctx, newM)
 		if n.Reachable && n.Role == "slave" && n.LinkUp && n.Offset >= target {
-			rc.logf("reconcile: %s caught up with %s at offset %d", newM, src.Addr, n.Offset)
+			rc.logf(LevelInfo, "reconcile: %s caught up with %s at offset %d", newM, src.Addr, n.Offset)
 			return
 		}
 		if rc.now().After(deadline) {
-			rc.logf("reconcile: %s did not catch up with %s within %v (at %d of %d); promoting it as it is", newM, src.Addr, rc.switchTimeout, n.Offset, target)
+			rc.logf(LevelWarn, "reconcile: %s did not catch up with %s within %v (at %d of %d); promoting it as it is", newM, src.Addr, rc.switchTimeout, n.Offset, target)
 			return
 		}
 		rc.sleep(5 * time.Millisecond)
@@ -369,20 +376,53 @@ func (rc *reconciler) repoint(ctx context.Context, cfg *config.Config) {
 	}
 	for _, s := range plan.Repoint {
 		if _, err := rc.admin.do(ctx, s.Addr, s.Args...); err != nil {
-			rc.logf("reconcile: %s: %v", s, err)
+			rc.logf(LevelError, "reconcile: %s: %v", s, err)
 			continue
 		}
 		rc.p.countReconcile()
 		r := rc.admin.role(ctx, s.Addr)
 		if r.Role != "slave" || !sameAddr(r.Follows, cfg.Master) {
-			rc.logf("reconcile: %s: ROLE says %s of %q afterwards", s, r.Role, r.Follows)
+			rc.logf(LevelWarn, "reconcile: %s: ROLE says %s of %q afterwards", s, r.Role, r.Follows)
 			continue
 		}
-		rc.logf("reconcile: %s", s)
+		rc.logf(LevelInfo, "reconcile: %s", s)
 	}
-	for _, a := range plan.Unreachable {
-		rc.logf("reconcile: %s did not answer; its role is left as it is", a)
+	rc.noteUnreachable(roles, plan.Unreachable)
+}
+
+// noteUnreachable logs a backend that does not answer once, when it
+// stops, and once more when it answers again, not on every pass.
+func (rc *reconciler) noteUnreachable(roles map[string]BackendRole, unreachable []string) {
+	if rc.silent == nil {
+		rc.silent = map[string]bool{}
 	}
+	now := map[string]bool{}
+	for _, a := range unreachable {
+		now[a] = true
+		if !rc.silent[a] {
+			rc.silent[a] = true
+			rc.logf(LevelWarn, "reconcile: %s did not answer; its role is left as it is", a)
+		}
+	}
+	for _, a := range sortedKeys(rc.silent) {
+		if now[a] {
+			continue
+		}
+		delete(rc.silent, a)
+		// One that left the file is forgotten without a word.
+		if r, named := roles[a]; named && r.Reachable {
+			rc.logf(LevelInfo, "reconcile: %s answers again", a)
+		}
+	}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func replicaAddrs(cfg *config.Config) []string {
@@ -422,8 +462,11 @@ func (p *Proxy) reconcileLoop(ctx context.Context, every time.Duration) {
 		p.reconcileMu.Lock()
 		if cfg := p.Config(); cfg.Reconcile {
 			if err := p.rec.apply(ctx, cfg); err != nil {
-				p.logf("%v", err)
+				p.log.Errorf("%v", err)
 			}
+		} else {
+			// Turned on again, it names the silent backends afresh.
+			p.rec.silent = nil
 		}
 		p.reconcileMu.Unlock()
 		select {

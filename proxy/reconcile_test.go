@@ -134,7 +134,9 @@ func newReconcileHarness(t *testing.T, step int64) (*harness, *fakeAdmin, *[]str
 	}}
 	var logs []string
 	h.p.rec.admin = fa
-	h.p.rec.logf = func(f string, a ...any) { logs = append(logs, strings.TrimSpace(sprintf(f, a...))) }
+	h.p.rec.logf = func(lvl Level, f string, a ...any) {
+		logs = append(logs, lvl.String()+" "+strings.TrimSpace(sprintf(f, a...)))
+	}
 	h.p.rec.sleep = func(time.Duration) {}
 	return h, fa, &logs
 }
@@ -215,5 +217,65 @@ func TestReconcileOldMasterGone(t *testing.T) {
 	joined := strings.Join(*logs, "\n")
 	if !strings.Contains(joined, "up to 50 bytes of its writes may be lost") {
 		t.Errorf("log does not report the gap:\n%s", joined)
+	}
+}
+
+// A backend that does not answer is logged when it stops and when it
+// answers again, not on every pass.
+func TestReconcileUnreachableLoggedOnce(t *testing.T) {
+	h, fa, logs := newReconcileHarness(t, 0)
+	pass := func() {
+		t.Helper()
+		h.p.reconcileMu.Lock()
+		defer h.p.reconcileMu.Unlock()
+		if err := h.p.rec.apply(context.Background(), h.p.Config()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pass()
+	if len(*logs) != 0 {
+		t.Fatalf("in place, logged %q", *logs)
+	}
+	fa.roles["m:1"].Reachable = false
+	fa.roles["r:2"].Reachable = false
+	for i := 0; i < 5; i++ {
+		pass()
+	}
+	want := []string{
+		"warn reconcile: m:1 did not answer; its role is left as it is",
+		"warn reconcile: r:2 did not answer; its role is left as it is",
+	}
+	if got := strings.Join(*logs, "\n"); got != strings.Join(want, "\n") {
+		t.Fatalf("after 5 passes with m:1 and r:2 silent, logged:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	fa.roles["m:1"].Reachable = true
+	for i := 0; i < 3; i++ {
+		pass()
+	}
+	want = append(want, "info reconcile: m:1 answers again")
+	if got := strings.Join(*logs, "\n"); got != strings.Join(want, "\n") {
+		t.Fatalf("after m:1 answered again, logged:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	// Silent again: a new episode, logged again.
+	fa.roles["m:1"].Reachable = false
+	pass()
+	pass()
+	want = append(want, "warn reconcile: m:1 did not answer; its role is left as it is")
+	if got := strings.Join(*logs, "\n"); got != strings.Join(want, "\n") {
+		t.Fatalf("after m:1 stopped again, logged:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	// A silent replica taken out of the file is forgotten without a word.
+	cfg := *h.p.Config()
+	cfg.Replicas = cfg.Replicas[:1]
+	if err := h.p.Apply(context.Background(), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	fa.roles["r:2"].Reachable = true
+	pass()
+	if got := strings.Join(*logs, "\n"); got != strings.Join(want, "\n") {
+		t.Fatalf("after r:2 left the file, logged:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	if h.p.rec.silent["r:2"] {
+		t.Errorf("r:2 still held as silent after it left the file")
 	}
 }

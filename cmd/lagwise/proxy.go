@@ -32,15 +32,16 @@ func runProxy(args []string, stderr io.Writer) int {
 	logger := log.New(stderr, "", log.LstdFlags)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serveProxy(ctx, *path, logger.Printf); err != nil {
+	if err := serveProxy(ctx, *path, proxy.NewLogger(logger.Printf)); err != nil {
 		fmt.Fprintf(stderr, "lagwise proxy: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-// serveProxy runs a proxy on the config at path until ctx is done.
-func serveProxy(ctx context.Context, path string, logf func(string, ...any)) error {
+// serveProxy runs a proxy on the config at path until ctx is done. It
+// logs to lg, whose level follows the file's log_level.
+func serveProxy(ctx context.Context, path string, lg *proxy.Logger) error {
 	// The watcher's callbacks run on its goroutine; they find the proxy
 	// here once it is made.
 	var running atomic.Pointer[proxy.Proxy]
@@ -50,19 +51,19 @@ func serveProxy(ctx context.Context, path string, logf func(string, ...any)) err
 			return
 		}
 		if config.NeedsRestart(p.Config(), c) {
-			logf("config %s: listen or metrics_listen changed; that takes a restart, the rest is applied", path)
+			lg.Warnf("config %s: listen or metrics_listen changed; that takes a restart, the rest is applied", path)
 		}
 		diff := config.Diff(p.Config(), c)
 		if err := p.Apply(ctx, c); err != nil {
-			logf("config %s: not applied, keeping the running config: %v", path, err)
+			lg.Errorf("config %s: not applied, keeping the running config: %v", path, err)
 			return
 		}
 		for _, d := range diff {
-			logf("config %s: %s", path, d)
+			lg.Infof("config %s: %s", path, d)
 		}
-		logf("config %s: reloaded", path)
+		lg.Infof("config %s: reloaded", path)
 	}, func(err error) {
-		logf("config %s: keeping the running config: %s", path, strings.ReplaceAll(err.Error(), "\n", "; "))
+		lg.Errorf("config %s: keeping the running config: %s", path, strings.ReplaceAll(err.Error(), "\n", "; "))
 		if p := running.Load(); p != nil {
 			p.ReloadFailed(err)
 		}
@@ -71,7 +72,7 @@ func serveProxy(ctx context.Context, path string, logf func(string, ...any)) err
 		return err
 	}
 	defer w.Stop()
-	p, err := proxy.New(w.Current(), logf)
+	p, err := proxy.New(w.Current(), lg)
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func serveProxy(ctx context.Context, path string, logf func(string, ...any)) err
 			case <-ctx.Done():
 				return
 			case <-hup:
-				logf("SIGHUP: reloading %s", path)
+				lg.Infof("SIGHUP: reloading %s", path)
 				_ = w.Reload()
 			}
 		}

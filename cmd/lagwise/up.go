@@ -21,6 +21,7 @@ import (
 
 	"github.com/lagwise/lagwise"
 	"github.com/lagwise/lagwise/config"
+	"github.com/lagwise/lagwise/proxy"
 )
 
 const upUsage = `usage: lagwise up [--config FILE] [--dir DIR] [--timeout 30s]
@@ -547,9 +548,9 @@ func (u *upRun) serve(cfgPath string) int {
 	proxyDone := make(chan error, 1)
 	logger := log.New(u.stderr, "", log.LstdFlags)
 	go func() {
-		proxyDone <- serveProxy(ctx, cfgPath, func(format string, args ...any) {
+		proxyDone <- serveProxy(ctx, cfgPath, proxy.NewLogger(func(format string, args ...any) {
 			logger.Printf("proxy: "+format, args...)
-		})
+		}))
 	}()
 	stopProxy := func() {
 		cancel()
