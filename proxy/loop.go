@@ -371,7 +371,7 @@ func (l *loop) masterSilent() {
 	for _, b := range late {
 		n += b.pending()
 	}
-	l.p.logf("master %s answered none of %d requests on %d connections within %v, nor the lag monitor's polls: they get -MASTERDOWN, as do master requests until it answers a poll", l.topo.master, n, len(late), masterTimeout)
+	l.p.log.Warnf("master %s answered none of %d requests on %d connections within %v, nor the lag monitor's polls: they get -MASTERDOWN, as do master requests until it answers a poll", l.topo.master, n, len(late), masterTimeout)
 	l.masterHung = true
 	for _, b := range late {
 		b.fail(errMasterTimeout)
