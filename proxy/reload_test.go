@@ -1,9 +1,13 @@
 package proxy
 
 import (
+	"context"
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lagwise/lagwise/config"
 	"github.com/lagwise/lagwise/metrics"
@@ -109,5 +113,79 @@ func TestRemovedReplicaCountersDropped(t *testing.T) {
 	again := perBackendSeries(t, h.p)
 	if again["lagwise_reads_total r:2"] != 0 || len(seriesOf(again, "r:2")) != 2 {
 		t.Errorf("r:2 named again: %v, want its series back at 0", seriesOf(again, "r:2"))
+	}
+}
+
+// A reload that changes listen or metrics_listen applies the rest of the
+// file and keeps the addresses served on: INFO and LAGWISE CONFIG show
+// those, the log and LAGWISE CONFIG say that the new ones take a restart,
+// and config.Diff from the running config names them as needing one, as
+// `lagwise config check --diff` does.
+func TestReloadKeepsListenAddresses(t *testing.T) {
+	h := newHarness(t, 1, func(c *config.Config) {
+		c.Listen, c.MetricsListen = "127.0.0.1:7300", "127.0.0.1:7390"
+	})
+	var logs []string
+	h.p.logf = func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	c := h.connect()
+	field := func(text, key string) string {
+		for _, l := range strings.Split(text, "\r\n") {
+			if v, ok := strings.CutPrefix(l, key+":"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	ask := func(cmd string) string {
+		h.send(c, cmd+"\r\n")
+		got := h.replies(c)
+		if len(got) != 1 {
+			t.Fatalf("%s: %q", cmd, got)
+		}
+		return got[0]
+	}
+
+	file := *h.p.Config()
+	file.Listen, file.MetricsListen = "127.0.0.1:7310", "127.0.0.1:7391"
+	file.Routing.MaxLag = time.Second
+	if err := h.p.Apply(context.Background(), &file); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	running := h.p.Config()
+	if running.Listen != "127.0.0.1:7300" || running.MetricsListen != "127.0.0.1:7390" || running.Routing.MaxLag != time.Second {
+		t.Errorf("the running config: listen %s metrics_listen %s max_lag %v; want the old addresses and the new max_lag", running.Listen, running.MetricsListen, running.Routing.MaxLag)
+	}
+	info := ask("INFO proxy")
+	if l, m, lag := field(info, "listen"), field(info, "metrics_listen"), field(info, "max_lag_ms"); l != "127.0.0.1:7300" || m != "127.0.0.1:7390" || lag != "1000" {
+		t.Errorf("INFO proxy after the reload: listen:%s metrics_listen:%s max_lag_ms:%s", l, m, lag)
+	}
+	const note = "listen 127.0.0.1:7310 needs a restart: the proxy keeps listening on 127.0.0.1:7300 until then; " +
+		"metrics_listen 127.0.0.1:7391 needs a restart: the proxy keeps serving metrics on 127.0.0.1:7390 until then"
+	cfgText := ask("LAGWISE CONFIG")
+	if got := field(cfgText, "restart_needed"); got != note {
+		t.Errorf("LAGWISE CONFIG restart_needed: %q, want %q", got, note)
+	}
+	if !strings.Contains(cfgText, "listen=127.0.0.1:7300 metrics_listen=127.0.0.1:7390 ") || field(cfgText, "reloads_ok") != "1" {
+		t.Errorf("LAGWISE CONFIG after the reload:\n%s", cfgText)
+	}
+	if !slices.Contains(logs, "config -: "+note+"; the rest of the file is applied") {
+		t.Errorf("the log says %q, want the restart named", logs)
+	}
+	diff := strings.Join(config.Diff(running, &file), "\n")
+	if diff != "listen: 127.0.0.1:7300 → 127.0.0.1:7310 (needs restart)\nmetrics_listen: 127.0.0.1:7390 → 127.0.0.1:7391 (needs restart)" {
+		t.Errorf("Diff from the running config:\n%s", diff)
+	}
+
+	// Back to the addresses served on: nothing is pending.
+	file.Listen, file.MetricsListen = "127.0.0.1:7300", "127.0.0.1:7390"
+	if err := h.p.Apply(context.Background(), &file); err != nil {
+		t.Fatal(err)
+	}
+	if h.p.Config() != &file {
+		t.Errorf("a config with the running addresses is not taken as it is")
+	}
+	if got := field(ask("LAGWISE CONFIG"), "restart_needed"); got != "" {
+		t.Errorf("restart_needed after the file is back to the running addresses: %q", got)
 	}
 }
