@@ -398,3 +398,57 @@ func waitLinkExit(t *testing.T, l *replicaLink) {
 		t.Fatal("the stopped link's goroutine is still running")
 	}
 }
+
+// TestReplicaReadOffsetAfterSync: slave_read_repl_offset is the offset
+// read so far, so right after a full sync it is the +FULLRESYNC offset,
+// and after a partial resync the offset the stream continues from, before
+// any byte of the stream has come: both fields agree while the link is
+// idle, as in Redis 7.0. A MULTI block cut by the break, read but never
+// applied, is not counted after the resync.
+func TestReplicaReadOffsetAfterSync(t *testing.T) {
+	s := startTestServer(t, nil)
+	dial, pipes := pipeDialer()
+	s.mu.Lock()
+	s.startLink("master.test", 6380, dial)
+	port := s.announcedPort()
+	s.unlock()
+	c := dialServer(t, s)
+	offsets := func() (read, processed string) {
+		return infoValue(t, c, "slave_read_repl_offset"), infoValue(t, c, "slave_repl_offset")
+	}
+
+	m := acceptLink(t, pipes, port, "PSYNC ? -1")
+	m.fullResyncWith(testReplID, 1000)
+	if read, processed := offsets(); read != "1000" || processed != "1000" {
+		t.Errorf("after a full sync at 1000: slave_read_repl_offset:%s slave_repl_offset:%s, want both 1000", read, processed)
+	}
+
+	// A write, then a MULTI block whose EXEC does not come before the
+	// link breaks: read, not processed.
+	set := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+	block := "*1\r\n$5\r\nMULTI\r\n" + set
+	m.conn.Write([]byte(set + block))
+	off := 1000 + int64(len(set))
+	read := strconv.FormatInt(off+int64(len(block)), 10)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r, p := offsets()
+		if r == read && p == strconv.FormatInt(off, 10) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("inside a MULTI block: slave_read_repl_offset:%s slave_repl_offset:%s, want %s and %d", r, p, read, off)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	m.conn.Close()
+	m2 := acceptLink(t, pipes, port, fmt.Sprintf("PSYNC %s %d", testReplID, off+1))
+	m2.conn.Write([]byte("+CONTINUE " + testReplID + "\r\n"))
+	go m2.drainAcks()
+	m2.waitAck(off)
+	want := strconv.FormatInt(off, 10)
+	if read, processed := offsets(); read != want || processed != want {
+		t.Errorf("after a partial resync at %d: slave_read_repl_offset:%s slave_repl_offset:%s, want both %d", off, read, processed, off)
+	}
+}

@@ -49,7 +49,7 @@ type replicaLink struct {
 	client     *Client // runs the master's commands: no replies, no limits
 	downSince  time.Time
 	lastIO     time.Time
-	readOff    int64 // offset of the last stream byte read (slave_read_repl_offset)
+	readOff    int64 // offset of the last stream byte read (slave_read_repl_offset), from the link's start
 	syncStart  time.Time
 	syncBytes  atomic.Int64 // snapshot bytes received so far
 	stopped    bool
@@ -427,6 +427,10 @@ func (l *replicaLink) stream(conn net.Conn, br *bufio.Reader, off int64, timeout
 	l.state = linkConnected
 	l.downSince = time.Time{}
 	l.lastIO = time.Now()
+	// Nothing of the stream is read yet: the read offset is where it
+	// starts (the +FULLRESYNC offset, or this replica's own after
+	// +CONTINUE), not what an earlier link had read.
+	l.readOff = off
 	// The applying client keeps its database across a partial resync: the
 	// master does not select it again (a full sync starts at db 0, and
 	// the master selects before its first command).

@@ -238,6 +238,14 @@ func TestProxyReloadTopology(t *testing.T) {
 	if n := readsOn(t, r1) - settled; n != 0 {
 		t.Errorf("the removed replica served %d reads a second after its drain", n)
 	}
+	// Its connections closed, its per-backend counters leave the scrape.
+	waitUntil(t, 10*time.Second, "the removed replica's counters to leave /metrics", func() bool {
+		fams := scrapeMetrics(t, p)
+		gone := func(name string) bool {
+			return math.IsNaN(metricValue(t, fams, name, map[string]string{"backend": r1.s.addr}))
+		}
+		return gone("lagwise_reads_total") && gone("lagwise_backend_errors_total")
+	})
 
 	// A broken file: ignored, counted, service unchanged.
 	path := p.configPath(t)

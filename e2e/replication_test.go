@@ -484,6 +484,14 @@ func TestReplSeed1Topology(t *testing.T) {
 		}
 	}
 	waitSynced(t, m, r1, r2)
+	// Idle after the sync: everything read is processed, and the read
+	// offset is not left at 0 until the stream's first byte.
+	for _, r := range []*node{r1, r2} {
+		f := r.info(t, "replication")
+		if f["slave_read_repl_offset"] != f["slave_repl_offset"] {
+			t.Errorf("%s idle after its sync: slave_read_repl_offset:%s slave_repl_offset:%s", r.name, f["slave_read_repl_offset"], f["slave_repl_offset"])
+		}
+	}
 	role := m.do(t, "ROLE")
 	if len(role.elems) != 3 || string(role.elems[0].data) != "master" || len(role.elems[2].elems) != 2 {
 		t.Errorf("master: ROLE = %s", role)

@@ -80,7 +80,8 @@ type Snapshot struct {
 	// unknown (not exported then).
 	MasterOffset int64
 	// Reads counts the reads each backend served, by address (the
-	// master's included).
+	// master's included); an address here that is not in Backends still
+	// gets its series.
 	Reads map[string]uint64
 	// Requests counts requests by class (ClassRead ...).
 	Requests map[string]uint64
@@ -264,9 +265,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 
 	// Per-backend counters: every backend of the Snapshot has a series
-	// (at 0 until it counts), and so does every address a counter names
-	// (a backend removed from config.yaml keeps its counts until the
-	// proxy drops them).
+	// (at 0 until it counts), and so does every address a counter names.
+	// The Source decides how long a backend removed from config.yaml
+	// keeps its counts: the proxy reports them until its last connection
+	// to it is closed, then drops them.
 	perBackend := func(d *prometheus.Desc, m map[string]uint64) {
 		for _, addr := range sortedKeys(seen) {
 			if _, ok := m[addr]; !ok {

@@ -96,7 +96,7 @@ type bconn struct {
 }
 
 func newBconn(l *loop, addr string, kind connKind) *bconn {
-	b := &bconn{l: l, addr: addr, kind: kind, stats: l.p.backends.get(addr)}
+	b := &bconn{l: l, addr: addr, kind: kind, stats: l.p.backends.open(addr)}
 	if t := l.topo; len(t.backendSetup) > 0 {
 		b.out = append(b.out, t.backendSetup...)
 		for i := 0; i < t.setupReplies; i++ {
@@ -367,6 +367,9 @@ func (b *bconn) fail(err error) {
 	if b.owner != nil {
 		b.owner.dedicatedLost(b, err)
 	}
+	// Last: the waiters' errors above are counted while the backend's
+	// counters are still kept.
+	b.l.p.backends.closed(b.stats)
 }
 
 func trimCRLF(b []byte) string {

@@ -452,6 +452,9 @@ func (p *Proxy) configText() string {
 	if e := p.lastErr.Load(); e != nil {
 		fmt.Fprintf(&b, "last_reload_error:%s\r\n", strings.ReplaceAll(*e, "\n", "; "))
 	}
+	if n := p.restartNote.Load(); n != nil {
+		fmt.Fprintf(&b, "restart_needed:%s\r\n", *n)
+	}
 	b.WriteString("\r\n")
 	b.WriteString(strings.ReplaceAll(cfg.String(), "\n", "\r\n"))
 	return b.String()
@@ -490,8 +493,8 @@ func (p *Proxy) info(sections [][]byte) string {
 		"maxclients:"+strconv.Itoa(t.maxClients))
 	pol := t.cfg.Routing
 	section("Proxy",
-		"listen:"+t.cfg.Listen,
-		"metrics_listen:"+t.cfg.MetricsListen,
+		"listen:"+p.listen,
+		"metrics_listen:"+p.metricsListen,
 		"read_from:"+string(pol.ReadFrom),
 		"max_lag_ms:"+strconv.FormatInt(pol.MaxLag.Milliseconds(), 10),
 		"lag_poll_interval_ms:"+strconv.FormatInt(pol.LagPollInterval.Milliseconds(), 10),

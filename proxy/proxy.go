@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,6 +161,9 @@ type Proxy struct {
 	engine  gnet.Engine
 	started chan struct{}
 	addr    string
+	// listen and metricsListen are the addresses the proxy serves on,
+	// the config's at New: a reload does not move them.
+	listen, metricsListen string
 
 	loopsMu sync.Mutex
 	loops   map[gnet.EventLoop]*loop
@@ -185,6 +189,9 @@ type Proxy struct {
 	// lastGap is the offset gap of the last promotion without the old
 	// master: bytes of writes that may be lost.
 	lastGap atomic.Int64
+	// restartNote names the listen addresses of the config last
+	// applied that differ from the ones served on; nil if none.
+	restartNote atomic.Pointer[string]
 }
 
 // New makes a proxy for cfg, which must be valid (config.Load validates).
@@ -200,10 +207,12 @@ func New(cfg *config.Config, lg *Logger) (*Proxy, error) {
 	}
 	setLogLevel(lg, cfg)
 	p := &Proxy{
-		log:     lg,
-		started: make(chan struct{}),
-		loops:   make(map[gnet.EventLoop]*loop),
-		startAt: time.Now(),
+		log:           lg,
+		started:       make(chan struct{}),
+		loops:         make(map[gnet.EventLoop]*loop),
+		startAt:       time.Now(),
+		listen:        cfg.Listen,
+		metricsListen: cfg.MetricsListen,
 	}
 	p.topo.Store(t)
 	p.monitor = NewMonitor(t.monitorConfig(lg.Logf))
@@ -229,21 +238,22 @@ func (p *Proxy) Log() *Logger { return p.log }
 // Monitor returns the proxy's lag monitor.
 func (p *Proxy) Monitor() *Monitor { return p.monitor }
 
-// Config returns the config the proxy runs on.
+// Config returns the config the proxy runs on. Its listen and
+// metrics_listen are the addresses served on, whatever a reload's file
+// says.
 func (p *Proxy) Config() *config.Config { return p.topo.Load().cfg }
 
 // Run serves until ctx is done, then stops the event loops and closes
 // every connection. It returns an error if the listen address cannot be
 // bound.
 func (p *Proxy) Run(ctx context.Context) error {
-	t := p.topo.Load()
-	host, port, err := net.SplitHostPort(t.cfg.Listen)
+	host, port, err := net.SplitHostPort(p.listen)
 	if err != nil {
-		return fmt.Errorf("listen %q: %v", t.cfg.Listen, err)
+		return fmt.Errorf("listen %q: %v", p.listen, err)
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if addr := t.cfg.MetricsListen; addr != "" {
+	if addr := p.metricsListen; addr != "" {
 		ln, err := metrics.Listen(addr)
 		if err != nil {
 			return err
@@ -273,9 +283,10 @@ func (p *Proxy) Run(ctx context.Context) error {
 		if err == nil {
 			err = errors.New("the event loops stopped at start")
 		}
-		return fmt.Errorf("listen %s: %w", t.cfg.Listen, err)
+		return fmt.Errorf("listen %s: %w", p.listen, err)
 	case <-p.started:
 	}
+	t := p.topo.Load()
 	p.log.Infof("proxy listening on %s (master %s, %d replicas)", p.addr, t.master, len(t.replicas))
 	select {
 	case <-ctx.Done():
@@ -309,7 +320,18 @@ func (p *Proxy) Started() <-chan struct{} { return p.started }
 // once, backends that left the topology are drained and closed by each
 // loop, the monitor polls the new set, and the log keeps the lines at
 // cfg's log_level and above. cfg must be valid.
+//
+// listen and metrics_listen take a restart: a cfg that changes them is
+// applied with the addresses served on kept (Config shows those), and the
+// change is logged and shown by LAGWISE CONFIG as needing a restart.
 func (p *Proxy) Reload(cfg *config.Config) error {
+	var notes []string
+	if cfg.Listen != p.listen || cfg.MetricsListen != p.metricsListen {
+		notes = p.restartNotes(cfg)
+		running := *cfg
+		running.Listen, running.MetricsListen = p.listen, p.metricsListen
+		cfg = &running
+	}
 	t, err := newTopology(cfg)
 	if err != nil {
 		p.reloads[1].Add(1)
@@ -322,8 +344,29 @@ func (p *Proxy) Reload(cfg *config.Config) error {
 	p.monitor.Update(t.monitorConfig(p.log.Logf))
 	p.reloads[0].Add(1)
 	p.lastErr.Store(nil)
+	if len(notes) == 0 {
+		p.restartNote.Store(nil)
+	} else {
+		note := strings.Join(notes, "; ")
+		p.restartNote.Store(&note)
+		p.log.Warnf("config %s: %s; the rest of the file is applied", orDash(cfg.File()), note)
+	}
 	p.forEachLoop(func(l *loop) { l.topologyChanged() })
 	return nil
+}
+
+// restartNotes names each listen address of cfg that differs from the one
+// the proxy serves on (config.Diff marks them "(needs restart)"), and says
+// that the running one is kept.
+func (p *Proxy) restartNotes(cfg *config.Config) []string {
+	var notes []string
+	if cfg.Listen != p.listen {
+		notes = append(notes, fmt.Sprintf("listen %s needs a restart: the proxy keeps listening on %s until then", cfg.Listen, p.listen))
+	}
+	if cfg.MetricsListen != p.metricsListen {
+		notes = append(notes, fmt.Sprintf("metrics_listen %s needs a restart: the proxy keeps serving metrics on %s until then", cfg.MetricsListen, p.metricsListen))
+	}
+	return notes
 }
 
 // PauseWrites holds every request for the master, from the next one on,
@@ -359,7 +402,7 @@ func (p *Proxy) forEachLoop(f func(*loop)) {
 // OnBoot implements gnet.EventHandler.
 func (p *Proxy) OnBoot(eng gnet.Engine) gnet.Action {
 	p.engine = eng
-	p.addr = p.topo.Load().cfg.Listen
+	p.addr = p.listen
 	close(p.started)
 	return gnet.None
 }

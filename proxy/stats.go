@@ -46,16 +46,24 @@ func (s *loopStats) observe(c router.Class, d time.Duration) {
 type backendStats struct {
 	reads  atomic.Uint64
 	errors atomic.Uint64
+	// conns is the number of its connections not closed yet, under the
+	// registry's lock.
+	conns int
 }
 
-// backendRegistry holds the counters of every backend the proxy has
-// talked to. The lock is taken when a connection is made and at scrape.
+// backendRegistry holds the counters of the backends the proxy talks to.
+// A backend keeps its counters while the topology names it or a
+// connection to it is open (one draining its last requests after a
+// reload); after that they are dropped, at the next read of the counters,
+// and a backend named again starts from zero. The lock is taken when a
+// connection is made or closed and at scrape.
 type backendRegistry struct {
 	mu sync.Mutex
 	m  map[string]*backendStats
 }
 
-func (r *backendRegistry) get(addr string) *backendStats {
+// open returns addr's counters for a new connection to it.
+func (r *backendRegistry) open(addr string) *backendStats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil {
@@ -66,7 +74,32 @@ func (r *backendRegistry) get(addr string) *backendStats {
 		s = &backendStats{}
 		r.m[addr] = s
 	}
+	s.conns++
 	return s
+}
+
+// closed records that a connection opened with open is closed.
+func (r *backendRegistry) closed(s *backendStats) {
+	r.mu.Lock()
+	s.conns--
+	r.mu.Unlock()
+}
+
+// read returns the counters of the backends that named reports as in the
+// topology or that have a connection open, and drops the others'.
+func (r *backendRegistry) read(named func(addr string) bool) (reads, errors map[string]uint64) {
+	reads, errors = map[string]uint64{}, map[string]uint64{}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for addr, s := range r.m {
+		if s.conns <= 0 && !named(addr) {
+			delete(r.m, addr)
+			continue
+		}
+		reads[addr] = s.reads.Load()
+		errors[addr] = s.errors.Load()
+	}
+	return reads, errors
 }
 
 // Counters are the proxy's counters summed over its loops at one moment.
@@ -76,7 +109,9 @@ type Counters struct {
 	// Durations holds the request durations by metric class.
 	Durations map[string]metrics.Histogram
 	// Reads and Errors count, per backend address, the requests sent to
-	// it and the ones its connections failed.
+	// it and the ones its connections failed: for the backends of the
+	// running topology, and those of an earlier one whose connections
+	// are still draining.
 	Reads, Errors  map[string]uint64
 	RYWMasterReads uint64
 	Clients        int64
@@ -108,8 +143,6 @@ func (p *Proxy) Counters() Counters {
 	c := Counters{
 		Requests:      map[string]uint64{},
 		Durations:     map[string]metrics.Histogram{},
-		Reads:         map[string]uint64{},
-		Errors:        map[string]uint64{},
 		Clients:       p.clients.Load(),
 		ReloadsOK:     p.reloads[0].Load(),
 		ReloadsFailed: p.reloads[1].Load(),
@@ -136,12 +169,8 @@ func (p *Proxy) Counters() Counters {
 	for name, b := range per {
 		c.Durations[name] = metrics.HistogramOf(b, sums[name])
 	}
-	p.backends.mu.Lock()
-	for addr, s := range p.backends.m {
-		c.Reads[addr] = s.reads.Load()
-		c.Errors[addr] = s.errors.Load()
-	}
-	p.backends.mu.Unlock()
+	t := p.topo.Load()
+	c.Reads, c.Errors = p.backends.read(func(addr string) bool { return addr == t.master || t.hasReplica(addr) })
 	return c
 }
 

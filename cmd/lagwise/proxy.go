@@ -50,9 +50,10 @@ func serveProxy(ctx context.Context, path string, lg *proxy.Logger) error {
 		if p == nil {
 			return
 		}
-		if config.NeedsRestart(p.Config(), c) {
-			lg.Warnf("config %s: listen or metrics_listen changed; that takes a restart, the rest is applied", path)
-		}
+		// The proxy logs a change of listen or metrics_listen itself:
+		// it keeps the addresses it serves on until a restart, and its
+		// Config shows those, so the change is listed again at every
+		// reload until then.
 		diff := config.Diff(p.Config(), c)
 		if err := p.Apply(ctx, c); err != nil {
 			lg.Errorf("config %s: not applied, keeping the running config: %v", path, err)
