@@ -216,15 +216,25 @@ func Eligible(samples []Sample, p Policy, prev *Eligibility) *Eligibility {
 // cut reports whether the replica at addr was cut off in e; a replica e
 // does not know was not.
 func (e *Eligibility) cut(addr string) bool {
+	i := e.index(addr, 0)
+	return i >= 0 && e.Replicas[i].Cut
+}
+
+// index returns the index of the replica at addr in e (nil: none), or -1;
+// it looks at index hint first, where a list unchanged has it.
+func (e *Eligibility) index(addr string, hint int) int {
 	if e == nil {
-		return false
+		return -1
+	}
+	if hint >= 0 && hint < len(e.Samples) && e.Samples[hint].Addr == addr {
+		return hint
 	}
 	for i := range e.Samples {
 		if e.Samples[i].Addr == addr {
-			return e.Replicas[i].Cut
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // Routable reports whether replica i gets reads under e's policy.
