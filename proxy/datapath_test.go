@@ -110,6 +110,34 @@ func TestRepliesInOrderAcrossBackends(t *testing.T) {
 	}
 }
 
+// At a few reads a second every read comes after a new view from the lag
+// monitor (one per lag_poll_interval); two equal replicas still take turns,
+// for a session on the proxy's policy and for one with its own (LAGWISE
+// MAXLAG).
+func TestReadsTakeTurnsAcrossViews(t *testing.T) {
+	h := newHarness(t, 2, nil)
+	for _, fb := range h.backends {
+		fb.data["k"] = fb.addr
+	}
+	plain, own := h.connect(), h.connect()
+	h.send(own, "LAGWISE MAXLAG 400\r\n")
+	h.replies(own)
+	for _, c := range []*fakeConn{plain, own} {
+		var got []string
+		for range 6 {
+			h.setLag(100, []int64{0, 0})
+			h.command(c, "GET", "k")
+			got = append(got, h.replies(c)...)
+		}
+		for i, r := range got {
+			if (r != "$3\r\nr:1\r\n" && r != "$3\r\nr:2\r\n") || (i > 0 && r == got[i-1]) {
+				t.Errorf("replies %q: want r:1 and r:2 in turn", got)
+				break
+			}
+		}
+	}
+}
+
 // After a write, a session reads from the master until a poll that began
 // after the write shows a replica at the master's offset; then from
 // replicas again.

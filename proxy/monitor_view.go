@@ -38,9 +38,11 @@ func monInitialView(cfg MonitorConfig) *View {
 
 // monRepublish is prev made over for a new config (Monitor.Update): the
 // same round's findings, the new topology and policy. A replica prev
-// knows keeps its state with its new weight; a new one is unpolled; with
-// a new master, nothing prev knows about replication holds, and every
-// replica is unpolled.
+// knows keeps its state with its new weight; a new one is unpolled: no
+// reads, but not cut off (router.Eligible), so the first poll that finds
+// its lag under max_lag gives it reads. With a new master, nothing prev
+// knows about replication holds, and every replica is unpolled; one whose
+// lag was known is cut off, and returns under the hysteresis line.
 func monRepublish(prev *View, old, cfg MonitorConfig) *View {
 	v := &View{Seq: prev.Seq, At: prev.At, Master: prev.Master}
 	sameMaster := old.Master == cfg.Master

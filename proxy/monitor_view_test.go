@@ -252,6 +252,43 @@ func TestMonRepublish(t *testing.T) {
 	}
 }
 
+// A replica added by a reload, or listed when the proxy starts, gets reads
+// from its first poll that finds its lag under max_lag: 450 ms here, above
+// the hysteresis line at 400 ms. Not polled yet is not cut off.
+func TestMonNewReplicaReadsAtFirstPoll(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	now := t0.Add(500 * time.Millisecond)
+	hist := router.NewHistory(16)
+	hist.Add(t0, 1000)
+	hist.Add(t0.Add(50*time.Millisecond), 1500)
+	hist.Add(now, 2000)
+	ref := monMasterRef{known: true, answered: true, offset: 2000, replID: monRedisReplID, seenAt: now}
+	mp := &monPoll{answered: true, info: InfoReplication{Role: "master", ReplID: monRedisReplID, MasterReplOffset: 2000, HasMasterReplOffset: true}, recv: now}
+	polls := map[string]*monPoll{
+		"a:1": {answered: true, info: monReplicaInfo(monRedisReplID, 2000), recv: now},
+		"c:1": {answered: true, info: monReplicaInfo(monRedisReplID, 1000), recv: now}, // the master passed 1000 450 ms ago
+	}
+	cfg := MonitorConfig{Master: "m:1", Replicas: []config.Replica{{Addr: "a:1", Weight: 1}}, Policy: router.DefaultPolicy()}.withDefaults()
+	prev := monBuildView(1, now, cfg, mp, polls, ref, hist, nil, monInitialView(cfg))
+	next := cfg
+	next.Replicas = []config.Replica{{Addr: "a:1", Weight: 1}, {Addr: "c:1", Weight: 1}}
+	for _, tc := range []struct {
+		what   string
+		before *View
+	}{
+		{"added by a reload", monRepublish(prev, cfg, next)},
+		{"listed at the start", monInitialView(next)},
+	} {
+		v := monBuildView(2, now, next, mp, polls, ref, hist, nil, tc.before)
+		if c := v.Replicas[1]; c.Health != router.Known || c.TimeLag != 450*time.Millisecond {
+			t.Fatalf("%s: replica c: %+v", tc.what, c)
+		}
+		if !v.Eligibility.Routable(1) {
+			t.Errorf("%s: lag 450ms at its first poll, no reads: %+v", tc.what, v.Eligibility.Replicas[1])
+		}
+	}
+}
+
 func TestMonNews(t *testing.T) {
 	prev := &View{Master: MasterState{Addr: "m:1", Up: true, Role: "master"},
 		Replicas: []ReplicaState{{Addr: "a:1", Up: true, Health: router.Known}, {Addr: "b:1", Err: monNotPolled, Health: router.NoAnswer}}}

@@ -83,8 +83,12 @@ type ReplicaState struct {
 	Cause     Cause
 	// Cut: the replica is cut off — lag unknown or at max_lag or more, or
 	// not yet back below the hysteresis line. Eligible carries it from one
-	// computation to the next.
+	// computation to the next. A replica whose lag has never been known
+	// is not cut off by an unknown lag: it has had no reads to lose.
 	Cut bool
+	// Measured: the replica's lag has been known, in this computation or
+	// an earlier one, since it joined the list.
+	Measured bool
 }
 
 // MaxReplicas is the number of replicas routing can weigh; the read
@@ -170,15 +174,20 @@ func (w Why) String() string {
 //
 // A replica's effective weight, by its time lag L against max_lag M:
 //
-//	lag unknown, or L ≥ M                    0, cut off
+//	lag unknown                              0, cut off if its lag was ever known
+//	L ≥ M                                    0, cut off
 //	cut off before, and L ≥ (1 − h) × M      0, still cut off
 //	otherwise                                weight × (1 − L/M), at least 1
 //
 // so the weight falls linearly from the configured weight at no lag to
 // zero at max_lag, and a replica that was cut off comes back at a fraction
 // h of its weight, not at a sliver of it. Replicas are matched with prev
-// by address, so a reordered or edited replica list keeps their state; a
-// replica new to the list starts as not cut off.
+// by address, so a reordered or edited replica list keeps their state. A
+// replica new to the list (every one, with prev nil) starts as not cut
+// off, and stays so while its lag is unknown (not polled yet, syncing,
+// not yet a replica of the master): it gets reads from the first round
+// that finds its lag under max_lag. The hysteresis line is for a replica
+// that lost its reads, lest it flap; a new one has no past to flap from.
 func Eligible(samples []Sample, p Policy, prev *Eligibility) *Eligibility {
 	e := &Eligibility{
 		Policy:   p,
@@ -187,17 +196,18 @@ func Eligible(samples []Sample, p Policy, prev *Eligibility) *Eligibility {
 	}
 	back := time.Duration((1 - p.Hysteresis) * float64(p.MaxLag))
 	for i, s := range samples {
-		wasCut := prev.cut(s.Addr)
+		was := prev.state(s.Addr)
 		st := &e.Replicas[i]
+		st.Measured = was.Measured || s.Health == Known
 		lag := max(s.TimeLag, 0)
 		switch {
 		case i >= MaxReplicas:
 			st.Cause = OverLimit
 		case s.Health != Known:
-			st.Cause, st.Cut = Unmeasured, true
+			st.Cause, st.Cut = Unmeasured, was.Measured
 		case lag >= p.MaxLag:
 			st.Cause, st.Cut = TooFar, true
-		case wasCut && lag >= back:
+		case was.Cut && lag >= back:
 			st.Cause, st.Cut = Returning, true
 		case s.Weight <= 0:
 			st.Cause = NoWeight
@@ -213,18 +223,30 @@ func Eligible(samples []Sample, p Policy, prev *Eligibility) *Eligibility {
 	return e
 }
 
-// cut reports whether the replica at addr was cut off in e; a replica e
-// does not know was not.
-func (e *Eligibility) cut(addr string) bool {
+// state returns the state of the replica at addr in e; for a replica e
+// does not know, the zero state: not cut off, never measured.
+func (e *Eligibility) state(addr string) ReplicaState {
+	if i := e.index(addr, 0); i >= 0 {
+		return e.Replicas[i]
+	}
+	return ReplicaState{}
+}
+
+// index returns the index of the replica at addr in e (nil: none), or -1;
+// it looks at index hint first, where a list unchanged has it.
+func (e *Eligibility) index(addr string, hint int) int {
 	if e == nil {
-		return false
+		return -1
+	}
+	if hint >= 0 && hint < len(e.Samples) && e.Samples[hint].Addr == addr {
+		return hint
 	}
 	for i := range e.Samples {
 		if e.Samples[i].Addr == addr {
-			return e.Replicas[i].Cut
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // Routable reports whether replica i gets reads under e's policy.

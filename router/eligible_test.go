@@ -60,8 +60,12 @@ func TestEligibleWeights(t *testing.T) {
 			nil, []Sample{at("a", 1, -5*ms)},
 			[]int{1000}, []bool{false}, 0},
 		{"every unknown health - cut off whatever its last lag", policy(nil),
-			nil, []Sample{unknown("a", 1, LinkDown), unknown("b", 1, Loading), unknown("c", 1, Syncing), unknown("d", 1, NoAnswer), unknown("e", 1, NotReplica)},
+			[]Sample{at("a", 1, 0), at("b", 1, 0), at("c", 1, 0), at("d", 1, 0), at("e", 1, 0)},
+			[]Sample{unknown("a", 1, LinkDown), unknown("b", 1, Loading), unknown("c", 1, Syncing), unknown("d", 1, NoAnswer), unknown("e", 1, NotReplica)},
 			[]int{0, 0, 0, 0, 0}, []bool{true, true, true, true, true}, 0},
+		{"every unknown health, lag never known - no reads, but not cut off", policy(nil),
+			nil, []Sample{unknown("a", 1, LinkDown), unknown("b", 1, Loading), unknown("c", 1, Syncing), unknown("d", 1, NoAnswer), unknown("e", 1, NotReplica)},
+			[]int{0, 0, 0, 0, 0}, []bool{false, false, false, false, false}, 0},
 		{"weight 0 - no reads, but not cut off", policy(nil),
 			nil, []Sample{at("a", 0, 0)},
 			[]int{0}, []bool{false}, 0},
@@ -82,9 +86,6 @@ func TestEligibleWeights(t *testing.T) {
 		{"in before, now at 450ms - stays in with a small weight", policy(nil),
 			[]Sample{at("a", 1, 300*ms)}, []Sample{at("a", 1, 450*ms)},
 			[]int{100}, []bool{false}, 0},
-		{"link down before, back at 450ms - still cut off", policy(nil),
-			[]Sample{unknown("a", 1, LinkDown)}, []Sample{at("a", 1, 450*ms)},
-			[]int{0}, []bool{true}, 0},
 		{"hysteresis 0 - back as soon as under max_lag", policy(func(p *Policy) { p.Hysteresis = 0 }),
 			[]Sample{at("a", 1, 600*ms)}, []Sample{at("a", 1, 450*ms)},
 			[]int{100}, []bool{false}, 0},
@@ -138,6 +139,50 @@ func TestEligibleDoesNotFlap(t *testing.T) {
 		e = Eligible([]Sample{at("a", 1, lag*ms)}, p, e)
 		if got := e.Replicas[0].Effective > 0; got != want[i] {
 			t.Errorf("round %d, lag %v: routable %v, want %v", i, lag*ms, got, want[i])
+		}
+	}
+}
+
+// A replica new to the list has no reads to lose and no past near the
+// line: it gets reads from its first round with a lag under max_lag,
+// however long its lag was unknown before. Once its lag has been known, an
+// unknown lag cuts it off like a lag past max_lag, and it comes back only
+// under the hysteresis line.
+func TestEligibleNewReplica(t *testing.T) {
+	cases := []struct {
+		what     string
+		rounds   []Sample // replica a, round by round
+		routable []bool
+		cut      []bool
+	}{
+		{"450ms at its first poll - reads at once",
+			[]Sample{at("a", 1, 450*ms)},
+			[]bool{true}, []bool{false}},
+		{"not polled yet, then 450ms - reads at once",
+			[]Sample{unknown("a", 1, NoAnswer), at("a", 1, 450*ms)},
+			[]bool{false, true}, []bool{false, false}},
+		{"not a replica, syncing, loading, then 450ms - reads at once",
+			[]Sample{unknown("a", 1, NotReplica), unknown("a", 1, Syncing), unknown("a", 1, Loading), at("a", 1, 450*ms)},
+			[]bool{false, false, false, true}, []bool{false, false, false, false}},
+		{"not polled yet, then 600ms - cut off, back only under 400ms",
+			[]Sample{unknown("a", 1, NoAnswer), at("a", 1, 600*ms), at("a", 1, 450*ms), at("a", 1, 390*ms)},
+			[]bool{false, false, false, true}, []bool{false, true, true, false}},
+		{"known, then link down - cut off, back only under 400ms",
+			[]Sample{at("a", 1, 0), unknown("a", 1, LinkDown), at("a", 1, 450*ms), at("a", 1, 390*ms)},
+			[]bool{true, false, false, true}, []bool{false, true, true, false}},
+		{"known with weight 0, then no answer - cut off all the same",
+			[]Sample{at("a", 0, 0), unknown("a", 1, NoAnswer), at("a", 1, 450*ms)},
+			[]bool{false, false, false}, []bool{false, true, true}},
+	}
+	for _, tc := range cases {
+		// b is in the list from the start, known and routable.
+		e := Eligible([]Sample{at("b", 1, 0)}, policy(nil), nil)
+		for i, s := range tc.rounds {
+			e = Eligible([]Sample{at("b", 1, 0), s}, policy(nil), e)
+			if got, cut := e.Routable(1), e.Replicas[1].Cut; got != tc.routable[i] || cut != tc.cut[i] {
+				t.Errorf("%s: round %d (%v, lag %v): routable %v, cut %v; want %v, %v",
+					tc.what, i, s.Health, s.TimeLag, got, cut, tc.routable[i], tc.cut[i])
+			}
 		}
 	}
 }

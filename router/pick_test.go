@@ -1,7 +1,11 @@
 package router
 
 import (
+	"fmt"
 	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -181,5 +185,202 @@ func TestPickerReset(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { p.Pick() }); n != 0 {
 		t.Errorf("Pick: %v allocations, want 0", n)
+	}
+	abc := Eligible([]Sample{at("a", 1, 0), at("b", 2, 0), at("c", 1, 0)}, policy(nil), nil)
+	cba := Eligible([]Sample{at("c", 1, 0), at("b", 1, 100*ms), at("a", 2, 0)}, policy(nil), abc)
+	if n := testing.AllocsPerRun(100, func() { p.Reset(abc); p.Pick(); p.Reset(cba); p.Pick() }); n != 0 {
+		t.Errorf("Reset to a reordered pool of the same size: %v allocations, want 0", n)
+	}
+}
+
+// The monitor reports every lag_poll_interval and each report resets the
+// pickers: at a few reads a second, every read follows a Reset. The
+// schedule must go on across them.
+func TestPickerResetKeepsSchedule(t *testing.T) {
+	type step struct {
+		samples []Sample
+		picks   string // the picks wanted, a new Eligibility before each
+	}
+	cases := []struct {
+		what  string
+		p     Policy
+		steps []step
+	}{
+		{"weights 1:1 - they alternate", policy(nil),
+			[]step{{[]Sample{at("a", 1, 0), at("b", 1, 0)}, "a b a b a b a b"}}},
+		{"weights 3:1 - three to one over 8 picks", policy(nil),
+			[]step{{[]Sample{at("a", 3, 0), at("b", 1, 0)}, "a a b a a a b a"}}},
+		{"weights (5, 1, 1) - nginx's order, as without Reset", policy(nil),
+			[]step{{[]Sample{at("a", 5, 0), at("b", 1, 0), at("c", 1, 0)}, "a a b a c a a a a b a c a a"}}},
+		{"read_from any - the master keeps its turn", policy(func(p *Policy) { p.ReadFrom = FromAny }),
+			[]step{{[]Sample{at("a", 1, 0)}, "a master a master"}}},
+		{"lags that move by a millisecond at every poll - one read each in every two", policy(nil),
+			[]step{
+				{[]Sample{at("a", 1, 0), at("b", 1, ms)}, "a"}, {[]Sample{at("a", 1, ms), at("b", 1, 0)}, "b"},
+				{[]Sample{at("a", 1, 0), at("b", 1, ms)}, "a"}, {[]Sample{at("a", 1, ms), at("b", 1, 0)}, "b"},
+				// Even again: b, the heavier, goes first in the new round.
+				{[]Sample{at("a", 1, 2*ms), at("b", 1, 0)}, "b"}, {[]Sample{at("a", 1, 0), at("b", 1, 3*ms)}, "a"},
+			}},
+		{"the list reordered at every poll - each replica keeps its turn", policy(nil),
+			[]step{
+				{[]Sample{at("a", 2, 0), at("b", 1, 0)}, "a"}, {[]Sample{at("b", 1, 0), at("a", 2, 0)}, "b"},
+				{[]Sample{at("a", 2, 0), at("b", 1, 0)}, "a"}, {[]Sample{at("b", 1, 0), at("a", 2, 0)}, "a"},
+				{[]Sample{at("a", 2, 0), at("b", 1, 0)}, "b"}, {[]Sample{at("b", 1, 0), at("a", 2, 0)}, "a"},
+			}},
+		{"a replica added - the others keep their turns, the new one joins at once", policy(nil),
+			[]step{
+				{[]Sample{at("a", 1, 0), at("b", 1, 0)}, "a"},
+				{[]Sample{at("a", 1, 0), at("b", 1, 0), at("c", 1, 0)}, "b c a b c a"},
+			}},
+		{"a replica removed - the others keep their turns", policy(nil),
+			[]step{
+				{[]Sample{at("a", 1, 0), at("b", 1, 0), at("c", 1, 0)}, "a b"},
+				{[]Sample{at("b", 1, 0), at("c", 1, 0)}, "c b c b"},
+			}},
+		{"a replica cut off for long - back at the others' level, with neither a run of picks nor a wait", policy(nil),
+			[]step{
+				{[]Sample{at("a", 1, 0), at("b", 1, 0)}, "a"},
+				{[]Sample{at("a", 1, 0), at("b", 1, 600*ms)}, "a a a a a a a a"},
+				{[]Sample{at("a", 1, 0), at("b", 1, 0)}, "a b a b"},
+			}},
+		{"weights changed - the new weights hold at once", policy(nil),
+			[]step{
+				{[]Sample{at("a", 1, 0), at("b", 1, 0)}, "a"},
+				{[]Sample{at("a", 3, 0), at("b", 1, 0)}, "b a a a b a a a"},
+			}},
+		{"every weight a tenth of what it was (lags near max_lag) - turns kept, no run of picks", policy(nil),
+			[]step{
+				{[]Sample{at("a", 1, 0), at("b", 1, 0)}, "a"},
+				{[]Sample{at("a", 1, 450*ms), at("b", 1, 450*ms)}, "b a b a b a"},
+				{[]Sample{at("a", 1, 0), at("b", 1, 0)}, "b a b a"},
+			}},
+	}
+	for _, tc := range cases {
+		var p *Picker
+		var e *Eligibility
+		var got, want []string
+		for _, st := range tc.steps {
+			for _, w := range strings.Fields(st.picks) {
+				e = Eligible(st.samples, tc.p, e)
+				if p == nil {
+					p = NewPicker(e)
+				} else {
+					p.Reset(e)
+				}
+				i, ok := p.Pick()
+				if !ok {
+					t.Fatalf("%s: no pick", tc.what)
+				}
+				got, want = append(got, name(e, i)), append(want, w)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: picks %v, want %v", tc.what, got, want)
+		}
+	}
+}
+
+// Reset to a pool that has not changed changes nothing: the picks are the
+// ones a Picker never reset makes, whatever the weights and the sets a
+// session may read from.
+func TestPickerResetUnchangedPool(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 200 {
+		var samples []Sample
+		for i := range 1 + rng.IntN(8) {
+			samples = append(samples, at(string(rune('a'+i)), 1+rng.IntN(9), time.Duration(rng.IntN(500))*ms))
+		}
+		pol := policy(nil)
+		if round%3 == 0 {
+			pol.ReadFrom, pol.MasterWeight = FromAny, rng.IntN(4)
+		}
+		steady := NewPicker(Eligible(samples, pol, nil))
+		var reset *Picker
+		var e *Eligibility
+		for n := range 100 {
+			allowed := steady.pool
+			if n%4 == 3 {
+				allowed = Set(rng.Uint64())
+			}
+			e = Eligible(samples, pol, e)
+			if reset == nil {
+				reset = NewPicker(e)
+			} else {
+				reset.Reset(e)
+			}
+			i, ok := steady.PickFrom(allowed)
+			j, ok2 := reset.PickFrom(allowed)
+			if i != j || ok != ok2 {
+				t.Fatalf("weights %v, pick %d: %d, %v after Reset; %d, %v without", steady.weights, n, j, ok2, i, ok)
+			}
+		}
+	}
+}
+
+// Whatever the views - replicas added, removed, reordered, cut off and
+// back, weights jumping, sessions picking from a few replicas only - the
+// scores of the pool sum to zero, a slot with no weight scores zero, and
+// no score strays far from the turns the weights give: within twice the
+// total weight (smooth WRR's own scores reach about 1.7 times it with some
+// weights).
+func TestPickerScoresStayBounded(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var names []string
+	for i := range 20 {
+		names = append(names, string(rune('a'+i)))
+	}
+	var p *Picker
+	var e *Eligibility
+	check := func(when string) {
+		t.Helper()
+		total, sum := 0, 0
+		for i, w := range p.weights {
+			total, sum = total+w, sum+p.current[i]
+			if w == 0 && p.current[i] != 0 {
+				t.Fatalf("%s: slot %d has weight 0 and score %d", when, i, p.current[i])
+			}
+		}
+		if sum != 0 {
+			t.Fatalf("%s: scores %v sum to %d", when, p.current, sum)
+		}
+		for i, c := range p.current {
+			if c > 2*total || c < -2*total {
+				t.Fatalf("%s: slot %d scores %d; weights %v, total %d", when, i, c, p.weights, total)
+			}
+		}
+	}
+	for step := range 20000 {
+		var samples []Sample
+		for _, i := range rng.Perm(len(names))[:len(names)-rng.IntN(4)] {
+			lag := time.Duration(rng.IntN(5)) * ms
+			if rng.IntN(3) == 0 {
+				lag = time.Duration(rng.IntN(700)) * ms
+			}
+			s := at(names[i], 1<<rng.IntN(11)-1, lag)
+			if rng.IntN(20) == 0 {
+				s = unknown(names[i], 1, NoAnswer)
+			}
+			samples = append(samples, s)
+		}
+		pol := policy(nil)
+		if rng.IntN(4) == 0 {
+			pol.ReadFrom, pol.MasterWeight = FromAny, rng.IntN(4)
+		}
+		e = Eligible(samples, pol, e)
+		if p == nil {
+			p = NewPicker(e)
+		} else {
+			p.Reset(e)
+		}
+		check(fmt.Sprintf("step %d, after Reset", step))
+		allowed := Set(rng.Uint64())
+		for range rng.IntN(40) {
+			if rng.IntN(3) > 0 {
+				p.PickFrom(allowed)
+			} else {
+				p.Pick()
+			}
+		}
+		check(fmt.Sprintf("step %d, after picks", step))
 	}
 }
