@@ -86,8 +86,7 @@ func svRealRedis(t *testing.T) string {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
+		if serverIsProcess(addr, cmd.Process.Pid) {
 			return addr
 		}
 		time.Sleep(20 * time.Millisecond)

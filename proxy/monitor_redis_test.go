@@ -1,13 +1,16 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,8 +57,18 @@ func monStartRedis(t *testing.T, bin string, args ...string) *monRedis {
 	for {
 		c, err := net.Dial("tcp", r.addr)
 		if err == nil {
+			// Our server, not another test's that took the port between
+			// our pick and its bind.
+			mc := &monConn{c: c, rd: bufio.NewReader(c)}
+			cmds := [][]string{{"INFO", "server"}}
+			if i := slices.Index(args, "--requirepass"); i >= 0 && i+1 < len(args) {
+				cmds = [][]string{{"AUTH", args[i+1]}, {"INFO", "server"}}
+			}
+			replies, err := mc.do(time.Now().Add(time.Second), cmds...)
 			c.Close()
-			return r
+			if err == nil && strings.Contains(replies[len(replies)-1].str, fmt.Sprintf("\r\nprocess_id:%d\r\n", r.cmd.Process.Pid)) {
+				return r
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("redis-server on %s did not start: %v\n%s", r.addr, err, r.log)

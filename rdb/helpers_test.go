@@ -562,8 +562,12 @@ func startRedis(t *testing.T, dir, dbfilename string, config ...string) *redisSe
 		if c, err := net.DialTimeout("tcp", s.addr, time.Second); err == nil {
 			rc := newRespConn(c)
 			v, err := rc.do("PING")
+			// Our server, not another test's that took the port between
+			// our pick and its bind.
+			info, _ := rc.do("INFO", "server")
 			c.Close()
-			if err == nil && v == "PONG" {
+			text, _ := info.([]byte)
+			if err == nil && v == "PONG" && strings.Contains(string(text), fmt.Sprintf("\r\nprocess_id:%d\r\n", cmd.Process.Pid)) {
 				return s
 			}
 		}

@@ -63,8 +63,12 @@ func startRedis(t *testing.T, dir string, config ...string) *redisProc {
 		}
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			p.conn, p.r = c, bufio.NewReader(c)
-			// PING answers while the AOF loads; INFO says when it is done.
-			if v, err := p.try("INFO", "persistence"); err == nil && strings.Contains(v, "loading:0") {
+			// PING answers while the AOF loads; INFO says when it is done,
+			// and whether this is our server (another test's may have
+			// taken the port between our pick and its bind).
+			v, err := p.try("INFO")
+			ours := strings.Contains(v, fmt.Sprintf("\r\nprocess_id:%d\r\n", p.cmd.Process.Pid))
+			if err == nil && ours && strings.Contains(v, "\r\nloading:0\r\n") {
 				return p
 			}
 			c.Close()
