@@ -16,11 +16,10 @@ step() { echo "==> $*"; mark=$(wc -l <"$log"); }
 
 # summary NAME prints the counts of the tests logged since the last step.
 summary() {
-  local part p f s
-  part=$(tail -n +"$((mark + 1))" "$log")
-  p=$(grep -ac -- '--- PASS' <<<"$part" || true)
-  f=$(grep -ac -- '--- FAIL' <<<"$part" || true)
-  s=$(grep -ac -- '--- SKIP' <<<"$part" || true)
+  local p f s
+  p=$(tail -n +"$((mark + 1))" "$log" | grep -ac -- '--- PASS' || true)
+  f=$(tail -n +"$((mark + 1))" "$log" | grep -ac -- '--- FAIL' || true)
+  s=$(tail -n +"$((mark + 1))" "$log" | grep -ac -- '--- SKIP' || true)
   echo "suite $1: $p passed, $f failed, $s skipped"
 }
 
@@ -56,6 +55,13 @@ for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do
   for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$target" | sed 's/^func //'); do
     echo "fuzz $dir $fn"
     if go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" "$dir" >"$log.fuzz" 2>&1; then
+      echo "--- PASS: $fn (fuzz)" >>"$log"
+    elif ! grep -aq 'Failing input written' "$log.fuzz" &&
+      grep -aq -- "--- FAIL: $fn" "$log.fuzz" && grep -aqx '    context deadline exceeded' "$log.fuzz"; then
+      # Go 1.26's fuzz coordinator can report its own -fuzztime deadline
+      # as a failure when a worker is mid-run at that moment
+      # (go.dev/issue/75804, fixed in Go 1.27); no input failed.
+      echo "$fn: no failing input; the fuzztime deadline race of go.dev/issue/75804"
       echo "--- PASS: $fn (fuzz)" >>"$log"
     else
       tail -30 "$log.fuzz"
