@@ -252,7 +252,7 @@ func (c *client) request(argv [][]byte, raw []byte) bool {
 		c.local(argv, rt)
 	case router.Refuse:
 		s := c.newSlot()
-		s.class = rt.Class
+		s.class, s.start = rt.Class, l.now
 		c.errorReply(t.classifier.Refusal(argv))
 	case router.ToReplicas:
 		c.read(argv, raw, rt)
@@ -324,7 +324,7 @@ func (c *client) read(argv [][]byte, raw []byte, rt router.Route) {
 	choice := c.pick()
 	if choice.Err != "" {
 		s := c.newSlot()
-		s.class = rt.Class
+		s.class, s.start = rt.Class, l.now
 		c.errorReply(choice.Err)
 		return
 	}
@@ -405,7 +405,7 @@ func (c *client) backendFor(i int, skip string) *bconn {
 func (c *client) toMaster(b *bconn, err error, raw []byte, rt router.Route) {
 	l := c.l
 	s := c.newSlot()
-	s.class, s.route = rt.Class, rt.To
+	s.class, s.route, s.start = rt.Class, rt.To, l.now
 	if b == nil {
 		c.answerError(c.lastSeq(), masterDown(l.topo.master, err))
 		return
@@ -413,7 +413,7 @@ func (c *client) toMaster(b *bconn, err error, raw []byte, rt router.Route) {
 	if rt.Write {
 		s.writeN = c.writes.Sent()
 	}
-	s.master, s.start = true, l.now
+	s.master = true
 	c.masterConn = b
 	c.masterInflight++
 	b.send(raw, waiter{c: c, seq: c.lastSeq(), confirms: rt.Confirms, at: l.now})

@@ -62,6 +62,37 @@ func TestLocalCommandsTimed(t *testing.T) {
 	}
 }
 
+// Every request counted in lagwise_requests_total is timed in
+// lagwise_request_duration_seconds under the same class: refusals, WAIT,
+// -MASTERDOWN at once, a read with no replica to take it.
+func TestEveryCountedRequestTimed(t *testing.T) {
+	h := newHarness(t, 1, func(c *config.Config) {
+		c.Routing.ReadYourWrites = false
+		c.Routing.WhenReplicasLag = "error"
+	})
+	c := h.connect()
+	h.send(c, "GET a\r\nWAIT 0 0\r\nWAIT 1\r\nSET a 1\r\nDEBUG SLEEP 0\r\nMULTI\r\nINCR n\r\nEXEC\r\nPING\r\n")
+	h.setLag(0, []int64{-1}) // the replica's lag unknown: reads get an error
+	h.send(c, "GET a\r\n")
+	h.backends["m:1"].refuse = true
+	h.kill("m:1")
+	h.send(c, "SET a 2\r\n")
+	if got := h.replies(c); len(got) != 11 {
+		t.Fatalf("%d replies, want 11: %q", len(got), got)
+	}
+	cs := h.p.Counters()
+	total := uint64(0)
+	for class, n := range cs.Requests {
+		total += n
+		if d := cs.Durations[class]; d.Count != n {
+			t.Errorf("class %s: %d requests counted, %d timed", class, n, d.Count)
+		}
+	}
+	if total != 11 {
+		t.Errorf("%d requests counted, want 11: %v", total, cs.Requests)
+	}
+}
+
 func TestAuth(t *testing.T) {
 	h := newHarness(t, 1, func(c *config.Config) { c.Auth.Password = "sesame" })
 	c := h.connect()

@@ -29,7 +29,8 @@ func (c *client) wait(argv [][]byte) bool {
 	if !equalFold(argv[0], "wait") || c.sess.Pinned() {
 		return false
 	}
-	c.newSlot()
+	s := c.newSlot()
+	s.class, s.start = router.Pinned, c.l.now
 	if len(argv) != 3 {
 		c.errorReply("ERR wrong number of arguments for 'wait' command")
 		return true
