@@ -197,6 +197,10 @@ type reconciler struct {
 	// silent holds the backends last seen not answering, logged once
 	// (noteUnreachable). Passes run one at a time (Proxy.reconcileMu).
 	silent map[string]bool
+	// failing holds, per action (a REPLICAOF to send, or a whole pass),
+	// the failure last logged for it: the same failure on every pass is
+	// logged once, and again when it changes.
+	failing map[string]string
 }
 
 // roles reads the roles of every backend of cfg, and of extra.
@@ -376,9 +380,10 @@ func (rc *reconciler) repoint(ctx context.Context, cfg *config.Config) {
 	}
 	for _, s := range plan.Repoint {
 		if _, err := rc.admin.do(ctx, s.Addr, s.Args...); err != nil {
-			rc.logf(LevelError, "reconcile: %s: %v", s, err)
+			rc.failed(fmt.Sprint(s), fmt.Sprintf("reconcile: %s: %v", s, err))
 			continue
 		}
+		rc.succeeded(fmt.Sprint(s))
 		rc.p.countReconcile()
 		r := rc.admin.role(ctx, s.Addr)
 		if r.Role != "slave" || !sameAddr(r.Follows, cfg.Master) {
@@ -388,6 +393,26 @@ func (rc *reconciler) repoint(ctx context.Context, cfg *config.Config) {
 		rc.logf(LevelInfo, "reconcile: %s", s)
 	}
 	rc.noteUnreachable(roles, plan.Unreachable)
+}
+
+// failed logs msg, an error of action what, unless it is the one logged
+// for what last.
+func (rc *reconciler) failed(what, msg string) {
+	if rc.failing == nil {
+		rc.failing = map[string]string{}
+	}
+	if last, ok := rc.failing[what]; ok && last == msg {
+		return
+	}
+	rc.failing[what] = msg
+	rc.logf(LevelError, "%s", msg)
+}
+
+// succeeded forgets what's failure and reports whether it had one.
+func (rc *reconciler) succeeded(what string) bool {
+	_, had := rc.failing[what]
+	delete(rc.failing, what)
+	return had
 }
 
 // noteUnreachable logs a backend that does not answer once, when it
@@ -462,11 +487,14 @@ func (p *Proxy) reconcileLoop(ctx context.Context, every time.Duration) {
 		p.reconcileMu.Lock()
 		if cfg := p.Config(); cfg.Reconcile {
 			if err := p.rec.apply(ctx, cfg); err != nil {
-				p.log.Errorf("%v", err)
+				p.rec.failed("pass", err.Error())
+			} else if p.rec.succeeded("pass") {
+				p.log.Infof("reconcile: a pass succeeded again")
 			}
 		} else {
-			// Turned on again, it names the silent backends afresh.
-			p.rec.silent = nil
+			// Turned on again, it names the silent backends and the
+			// failures afresh.
+			p.rec.silent, p.rec.failing = nil, nil
 		}
 		p.reconcileMu.Unlock()
 		select {

@@ -87,6 +87,8 @@ type fakeAdmin struct {
 	// sent.
 	p      *Proxy
 	paused []bool
+	// refuse: REPLICAOF to these addresses fails with this error.
+	refuse map[string]string
 }
 
 func (f *fakeAdmin) role(_ context.Context, addr string) BackendRole {
@@ -108,6 +110,9 @@ func (f *fakeAdmin) do(_ context.Context, addr string, args ...string) (string, 
 	r, ok := f.roles[addr]
 	if !ok || !r.Reachable {
 		return "", errors.New("connection refused")
+	}
+	if e := f.refuse[addr]; e != "" && strings.EqualFold(args[0], "replicaof") {
+		return "", errors.New(e)
 	}
 	if strings.EqualFold(args[0], "replicaof") {
 		if strings.EqualFold(args[1], "no") {
@@ -278,4 +283,47 @@ func TestReconcileUnreachableLoggedOnce(t *testing.T) {
 	if h.p.rec.silent["r:2"] {
 		t.Errorf("r:2 still held as silent after it left the file")
 	}
+}
+
+// A REPLICAOF that fails the same way on every pass is logged once, and
+// again when its error changes; once it succeeds, a later failure is
+// logged anew.
+func TestReconcileFailureLoggedOnce(t *testing.T) {
+	h, fa, logs := newReconcileHarness(t, 0)
+	pass := func() {
+		t.Helper()
+		h.p.reconcileMu.Lock()
+		defer h.p.reconcileMu.Unlock()
+		if err := h.p.rec.apply(context.Background(), h.p.Config()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// r:2 was re-pointed by hand, and refuses to follow m:1 again.
+	fa.roles["r:2"].Follows, fa.roles["r:2"].ReplID = "x:9", "B"
+	fa.refuse = map[string]string{"r:2": "ERR refused"}
+	for i := 0; i < 4; i++ {
+		pass()
+	}
+	want := []string{"error reconcile: r:2: REPLICAOF m 1 (follows x:9): ERR refused"}
+	check := func(when string) {
+		t.Helper()
+		if got := strings.Join(*logs, "\n"); got != strings.Join(want, "\n") {
+			t.Fatalf("%s, logged:\n%s\nwant:\n%s", when, got, strings.Join(want, "\n"))
+		}
+	}
+	check("after 4 passes refused alike")
+	fa.refuse["r:2"] = "ERR refused again"
+	pass()
+	pass()
+	want = append(want, "error reconcile: r:2: REPLICAOF m 1 (follows x:9): ERR refused again")
+	check("after the error changed")
+	delete(fa.refuse, "r:2")
+	pass()
+	want = append(want, "info reconcile: r:2: REPLICAOF m 1 (follows x:9)")
+	check("after it succeeded")
+	fa.roles["r:2"].Follows, fa.roles["r:2"].ReplID = "x:9", "B"
+	fa.refuse["r:2"] = "ERR refused"
+	pass()
+	want = append(want, "error reconcile: r:2: REPLICAOF m 1 (follows x:9): ERR refused")
+	check("after a new failure")
 }
