@@ -198,6 +198,20 @@ func pipeDialer() (func(string, time.Duration) (net.Conn, error), chan net.Conn)
 	}, pipes
 }
 
+// linkedServer starts a test server replicating from host:6380 over
+// in-memory pipes (pipeDialer); port is what it announces in REPLCONF
+// listening-port.
+func linkedServer(t *testing.T, host string) (s *Server, dial func(string, time.Duration) (net.Conn, error), pipes chan net.Conn, port int) {
+	t.Helper()
+	s = startTestServer(t, nil)
+	dial, pipes = pipeDialer()
+	s.mu.Lock()
+	s.startLink(host, 6380, dial)
+	port = s.announcedPort()
+	s.unlock()
+	return s, dial, pipes, port
+}
+
 // acceptLink takes the next connection of a link and plays the master's
 // part of the handshake up to PSYNC, which must be psync; it answers
 // nothing to PSYNC.
@@ -278,12 +292,7 @@ const testReplID = "0123456789abcdef0123456789abcdef01234567"
 // database (repl-stream-db), and the replica applies what follows in it,
 // as Redis does.
 func TestReplicaFullSyncStreamDB(t *testing.T) {
-	s := startTestServer(t, nil)
-	dial, pipes := pipeDialer()
-	s.mu.Lock()
-	s.startLink("master.test", 6380, dial)
-	port := s.announcedPort()
-	s.unlock()
+	s, _, pipes, port := linkedServer(t, "master.test")
 	m := acceptLink(t, pipes, port, "PSYNC ? -1")
 	m.fullResyncWith(testReplID, 1000, "repl-stream-db", "2", "repl-id", testReplID, "repl-offset", "1000")
 	set := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
@@ -300,12 +309,7 @@ func TestReplicaFullSyncStreamDB(t *testing.T) {
 // from its offset in the database the stream had selected there: the new
 // master's backlog holds no SELECT for it.
 func TestReplicaRepointKeepsStreamDB(t *testing.T) {
-	s := startTestServer(t, nil)
-	dial, pipes := pipeDialer()
-	s.mu.Lock()
-	s.startLink("first.test", 6380, dial)
-	port := s.announcedPort()
-	s.unlock()
+	s, dial, pipes, port := linkedServer(t, "first.test")
 	m := acceptLink(t, pipes, port, "PSYNC ? -1")
 	m.fullResyncWith(testReplID, 1000)
 	stream := "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
@@ -337,11 +341,8 @@ const testReplID2 = "89abcdef0123456789abcdef0123456789abcdef"
 // buffered reaches the dataset or the replication state: not a command
 // of the stream, not a +CONTINUE that names a new history.
 func TestReplicaStoppedLinkAppliesNothing(t *testing.T) {
-	s := startTestServer(t, nil)
-	dial, pipes := pipeDialer()
+	s, dial, pipes, port := linkedServer(t, "master.test")
 	s.mu.Lock()
-	s.startLink("master.test", 6380, dial)
-	port := s.announcedPort()
 	l := s.repl.link
 	s.unlock()
 	m := acceptLink(t, pipes, port, "PSYNC ? -1")
@@ -406,12 +407,7 @@ func waitLinkExit(t *testing.T, l *replicaLink) {
 // idle, as in Redis 7.0. A MULTI block cut by the break, read but never
 // applied, is not counted after the resync.
 func TestReplicaReadOffsetAfterSync(t *testing.T) {
-	s := startTestServer(t, nil)
-	dial, pipes := pipeDialer()
-	s.mu.Lock()
-	s.startLink("master.test", 6380, dial)
-	port := s.announcedPort()
-	s.unlock()
+	s, _, pipes, port := linkedServer(t, "master.test")
 	c := dialServer(t, s)
 	offsets := func() (read, processed string) {
 		return infoValue(t, c, "slave_read_repl_offset"), infoValue(t, c, "slave_repl_offset")
