@@ -381,16 +381,7 @@ func (dc *dcluster) writeConfig(t *testing.T, master string, replicas []string) 
 // lagwise returns LAGWISE <sub> through the proxy.
 func (dc *dcluster) lagwise(t *testing.T, sub string) string {
 	t.Helper()
-	c, err := dial(dc.proxy.addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	r, err := c.doStrings("LAGWISE", sub)
-	if err != nil || r.isError() {
-		t.Fatalf("LAGWISE %s through the proxy: %v %v", sub, r, err)
-	}
-	return string(r.data)
+	return lagwiseAt(t, dc.proxy.addr(), sub)
 }
 
 // routable reports whether LAGWISE LAG says r gets reads.

@@ -87,14 +87,20 @@ func startProxyWith(t *testing.T, pc proxyConfig, extra string) *proxyProc {
 // lagwiseInfo returns LAGWISE <sub> through the proxy.
 func lagwiseInfo(t *testing.T, p *proxyProc, sub string) string {
 	t.Helper()
-	c, err := dial(p.addr)
+	return lagwiseAt(t, p.addr, sub)
+}
+
+// lagwiseAt returns LAGWISE <sub> from the proxy at addr.
+func lagwiseAt(t *testing.T, addr, sub string) string {
+	t.Helper()
+	c, err := dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	r, err := c.doStrings("LAGWISE", sub)
 	if err != nil || r.isError() {
-		t.Fatalf("LAGWISE %s: %v %v", sub, r, err)
+		t.Fatalf("LAGWISE %s through the proxy at %s: %v %v", sub, addr, r, err)
 	}
 	return string(r.data)
 }
