@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -127,7 +129,7 @@ func cmdUnsubscribe(c *Client) {
 			c.subReply("unsubscribe", nil, true)
 			return
 		}
-		for _, n := range sortedKeys(c.subs) {
+		for _, n := range slices.Sorted(maps.Keys(c.subs)) {
 			s.unsubscribe(c, n)
 			c.subReply("unsubscribe", []byte(n), false)
 		}
@@ -147,7 +149,7 @@ func cmdPUnsubscribe(c *Client) {
 			c.subReply("punsubscribe", nil, true)
 			return
 		}
-		for _, n := range sortedKeys(c.psubs) {
+		for _, n := range slices.Sorted(maps.Keys(c.psubs)) {
 			s.punsubscribe(c, n)
 			c.subReply("punsubscribe", []byte(n), false)
 		}
@@ -167,15 +169,6 @@ func (s *Server) pubsubUnsubscribeAll(c *Client) {
 	for n := range c.psubs {
 		s.punsubscribe(c, n)
 	}
-}
-
-func sortedKeys(m map[string]struct{}) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func cmdPublish(c *Client) {

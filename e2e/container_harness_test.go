@@ -6,8 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +16,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 // The container tests run the lagwise image (Dockerfile, scripts/image.sh)
@@ -394,20 +390,7 @@ func (dc *dcluster) routable(t *testing.T, r *ctr) bool {
 // metrics scrapes the proxy's published metrics port.
 func (dc *dcluster) metrics(t *testing.T) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, err := http.Get("http://" + dc.proxy.ports["9121"] + "/metrics")
-	if err != nil {
-		t.Fatalf("scraping the proxy: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parser := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := parser.TextToMetricFamilies(bytes.NewReader(body))
-	if err != nil {
-		t.Fatalf("the proxy's /metrics does not parse: %v", err)
-	}
+	_, fams := scrapeProxy(t, dc.proxy.ports["9121"])
 	return fams
 }
 

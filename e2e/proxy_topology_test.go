@@ -354,7 +354,13 @@ func scrapeMetrics(t *testing.T, p *proxyProc) map[string]*dto.MetricFamily {
 
 func scrapeText(t *testing.T, p *proxyProc) (string, map[string]*dto.MetricFamily) {
 	t.Helper()
-	resp, err := http.Get("http://" + p.setting(t, "metrics_listen") + "/metrics")
+	return scrapeProxy(t, p.setting(t, "metrics_listen"))
+}
+
+// scrapeProxy reads the proxy's /metrics at addr, as text and parsed.
+func scrapeProxy(t *testing.T, addr string) (string, map[string]*dto.MetricFamily) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatalf("scraping the proxy: %v", err)
 	}

@@ -18,7 +18,9 @@
 package metrics
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -270,12 +272,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	// keeps its counts: the proxy reports them until its last connection
 	// to it is closed, then drops them.
 	perBackend := func(d *prometheus.Desc, m map[string]uint64) {
-		for _, addr := range sortedKeys(seen) {
+		for _, addr := range slices.Sorted(maps.Keys(seen)) {
 			if _, ok := m[addr]; !ok {
 				counter(d, 0, addr)
 			}
 		}
-		for _, addr := range sortedKeys(m) {
+		for _, addr := range slices.Sorted(maps.Keys(m)) {
 			counter(d, m[addr], addr)
 		}
 	}
@@ -319,15 +321,6 @@ func withKeys[V any](fixed []string, m map[string]V) []string {
 	}
 	sort.Strings(extra)
 	return append(out, extra...)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func contains(list []string, s string) bool {

@@ -2,8 +2,10 @@ package metrics
 
 import (
 	"io"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -336,7 +338,7 @@ func (c *ServerCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(sdCommandsRejected, cs.Rejected, cs.Name)
 	}
 	counter(sdErrorReplies, s.ErrorReplies)
-	for i, code := range sortedKeys(s.Errors) {
+	for i, code := range slices.Sorted(maps.Keys(s.Errors)) {
 		if i == maxErrorCodes {
 			break
 		}

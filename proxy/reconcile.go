@@ -3,7 +3,9 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -429,7 +431,7 @@ func (rc *reconciler) noteUnreachable(roles map[string]BackendRole, unreachable 
 			rc.logf(LevelWarn, "reconcile: %s did not answer; its role is left as it is", a)
 		}
 	}
-	for _, a := range sortedKeys(rc.silent) {
+	for _, a := range slices.Sorted(maps.Keys(rc.silent)) {
 		if now[a] {
 			continue
 		}
@@ -439,15 +441,6 @@ func (rc *reconciler) noteUnreachable(roles map[string]BackendRole, unreachable 
 			rc.logf(LevelInfo, "reconcile: %s answers again", a)
 		}
 	}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func replicaAddrs(cfg *config.Config) []string {
