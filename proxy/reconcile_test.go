@@ -229,14 +229,7 @@ func TestReconcileOldMasterGone(t *testing.T) {
 // answers again, not on every pass.
 func TestReconcileUnreachableLoggedOnce(t *testing.T) {
 	h, fa, logs := newReconcileHarness(t, 0)
-	pass := func() {
-		t.Helper()
-		h.p.reconcileMu.Lock()
-		defer h.p.reconcileMu.Unlock()
-		if err := h.p.rec.apply(context.Background(), h.p.Config()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	pass := func() { t.Helper(); reconcilePass(t, h) }
 	pass()
 	if len(*logs) != 0 {
 		t.Fatalf("in place, logged %q", *logs)
@@ -290,14 +283,7 @@ func TestReconcileUnreachableLoggedOnce(t *testing.T) {
 // logged anew.
 func TestReconcileFailureLoggedOnce(t *testing.T) {
 	h, fa, logs := newReconcileHarness(t, 0)
-	pass := func() {
-		t.Helper()
-		h.p.reconcileMu.Lock()
-		defer h.p.reconcileMu.Unlock()
-		if err := h.p.rec.apply(context.Background(), h.p.Config()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	pass := func() { t.Helper(); reconcilePass(t, h) }
 	// r:2 was re-pointed by hand, and refuses to follow m:1 again.
 	fa.roles["r:2"].Follows, fa.roles["r:2"].ReplID = "x:9", "B"
 	fa.refuse = map[string]string{"r:2": "ERR refused"}
@@ -326,4 +312,14 @@ func TestReconcileFailureLoggedOnce(t *testing.T) {
 	pass()
 	want = append(want, "error reconcile: r:2: REPLICAOF m 1 (follows x:9): ERR refused")
 	check("after a new failure")
+}
+
+// reconcilePass runs one reconcile pass as the proxy's loop does.
+func reconcilePass(t *testing.T, h *harness) {
+	t.Helper()
+	h.p.reconcileMu.Lock()
+	defer h.p.reconcileMu.Unlock()
+	if err := h.p.rec.apply(context.Background(), h.p.Config()); err != nil {
+		t.Fatal(err)
+	}
 }
