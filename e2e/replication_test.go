@@ -515,8 +515,8 @@ func TestReplSeed3ReadOnly(t *testing.T) {
 	m, r1, r2 := startTrio(t)
 	m.do(t, "SET", "name", "xd")
 	m.do(t, "RPUSH", "list", "a", "b")
+	waitSynced(t, m, r1, r2) // both writes in, not only the first
 	for _, r := range []*node{r1, r2} {
-		waitGet(t, r, "name", "xd")
 		for _, cmd := range [][]string{{"SET", "name", "other"}, {"DEL", "name"}, {"RPUSH", "list", "c"}, {"FLUSHALL"}, {"INCR", "counter"}} {
 			if got := r.try(t, cmd...); string(got.raw) != "-READONLY You can't write against a read only replica.\r\n" {
 				t.Errorf("%s: %q = %s", r.name, cmd, got)
