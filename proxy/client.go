@@ -251,8 +251,7 @@ func (c *client) request(argv [][]byte, raw []byte) bool {
 	case router.ToProxy:
 		c.local(argv, rt)
 	case router.Refuse:
-		s := c.newSlot()
-		s.class, s.start = rt.Class, l.now
+		c.requestSlot(rt)
 		c.errorReply(t.classifier.Refusal(argv))
 	case router.ToReplicas:
 		c.read(argv, raw, rt)
@@ -323,8 +322,7 @@ func (c *client) read(argv [][]byte, raw []byte, rt router.Route) {
 	l := c.l
 	choice := c.pick()
 	if choice.Err != "" {
-		s := c.newSlot()
-		s.class, s.start = rt.Class, l.now
+		c.requestSlot(rt)
 		c.errorReply(choice.Err)
 		return
 	}
@@ -345,10 +343,8 @@ func (c *client) read(argv [][]byte, raw []byte, rt router.Route) {
 		c.toMaster(m, err, raw, rt)
 		return
 	}
-	s := c.newSlot()
-	s.class, s.route = rt.Class, rt.To
+	s := c.requestSlot(rt)
 	s.req = append(s.req[:0], raw...)
-	s.start = l.now
 	b.send(raw, waiter{c: c, seq: c.lastSeq(), at: l.now})
 	b.stats.reads.Add(1)
 }
@@ -404,8 +400,7 @@ func (c *client) backendFor(i int, skip string) *bconn {
 // the request is answered at once rather than queued behind a dial.
 func (c *client) toMaster(b *bconn, err error, raw []byte, rt router.Route) {
 	l := c.l
-	s := c.newSlot()
-	s.class, s.route, s.start = rt.Class, rt.To, l.now
+	s := c.requestSlot(rt)
 	if b == nil {
 		c.answerError(c.lastSeq(), masterDown(l.topo.master, err))
 		return
@@ -436,6 +431,15 @@ func (c *client) newSlot() *slot {
 	c.count++
 	req, reply := s.req[:0], s.reply[:0]
 	*s = slot{req: req, reply: reply}
+	return s
+}
+
+// requestSlot adds the slot of a request routed by rt: its reply, from a
+// backend or the proxy, is timed from now under rt's class when it is
+// delivered (lagwise_request_duration_seconds).
+func (c *client) requestSlot(rt router.Route) *slot {
+	s := c.newSlot()
+	s.class, s.route, s.start = rt.Class, rt.To, c.l.now
 	return s
 }
 

@@ -15,12 +15,10 @@ import (
 
 // local answers a request the proxy handles itself: connection set-up,
 // PING/ECHO, QUIT, RESET, SELECT 0, unsubscribes outside pub/sub, INFO and
-// the LAGWISE family. Its duration, from here to the reply queued, is
-// observed under its class like a backend's round trip.
+// the LAGWISE family. Its reply is timed like a backend's (requestSlot):
+// within the loop turn that read it.
 func (c *client) local(argv [][]byte, rt router.Route) {
-	start := time.Now()
-	s := c.newSlot()
-	s.class = rt.Class
+	c.requestSlot(rt)
 	name := strings.ToLower(string(argv[0]))
 	var r []byte
 	switch name {
@@ -63,7 +61,6 @@ func (c *client) local(argv [][]byte, rt router.Route) {
 		r = resp.AppendError(r, "ERR unknown command '"+printable(argv[0])+"'")
 	}
 	c.deliver(c.lastSeq(), r, nil)
-	c.l.stats.observe(rt.Class, time.Since(start))
 }
 
 func arityError(r []byte, cmd string) []byte {

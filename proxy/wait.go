@@ -29,8 +29,7 @@ func (c *client) wait(argv [][]byte) bool {
 	if !equalFold(argv[0], "wait") || c.sess.Pinned() {
 		return false
 	}
-	s := c.newSlot()
-	s.class, s.start = router.Pinned, c.l.now
+	c.requestSlot(router.Route{Class: router.Pinned})
 	if len(argv) != 3 {
 		c.errorReply("ERR wrong number of arguments for 'wait' command")
 		return true
