@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,22 +52,19 @@ func HandlerWithReason(reg *prometheus.Registry, ready func() (ok bool, reason s
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		ok, reason := true, ""
 		if ready != nil {
-			ok, reason := ready()
-			switch {
-			case !ok && reason == "":
-				reason = "not ready"
-				fallthrough
-			case !ok:
-				w.WriteHeader(http.StatusServiceUnavailable)
-				io.WriteString(w, reason+"\n")
-				return
-			case reason != "":
-				io.WriteString(w, "ready: "+reason+"\n")
-				return
-			}
+			ok, reason = ready()
 		}
-		io.WriteString(w, "ready\n")
+		switch {
+		case !ok:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, cmp.Or(reason, "not ready")+"\n")
+		case reason != "":
+			io.WriteString(w, "ready: "+reason+"\n")
+		default:
+			io.WriteString(w, "ready\n")
+		}
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {

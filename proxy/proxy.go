@@ -326,7 +326,7 @@ func (p *Proxy) Started() <-chan struct{} { return p.started }
 // change is logged and shown by LAGWISE CONFIG as needing a restart.
 func (p *Proxy) Reload(cfg *config.Config) error {
 	var notes []string
-	if cfg.Listen != p.listen || cfg.MetricsListen != p.metricsListen {
+	if config.NeedsRestart(p.Config(), cfg) {
 		notes = p.restartNotes(cfg)
 		running := *cfg
 		running.Listen, running.MetricsListen = p.listen, p.metricsListen
