@@ -196,12 +196,11 @@ type reconciler struct {
 	logf          func(Level, string, ...any)
 	now           func() time.Time
 	sleep         func(time.Duration)
-	// silent holds the backends last seen not answering, logged once
-	// (noteUnreachable). Passes run one at a time (Proxy.reconcileMu).
-	silent map[string]bool
-	// failing holds, per action (a REPLICAOF to send, or a whole pass),
-	// the failure last logged for it: the same failure on every pass is
-	// logged once, and again when it changes.
+	// failing holds, per thing that failed (a REPLICAOF to send, a whole
+	// pass, a backend that does not answer: silentKey), the line last
+	// logged for it: the same failure on every pass is logged once, and
+	// again when it changes. Passes run one at a time
+	// (Proxy.reconcileMu).
 	failing map[string]string
 }
 
@@ -382,7 +381,7 @@ func (rc *reconciler) repoint(ctx context.Context, cfg *config.Config) {
 	}
 	for _, s := range plan.Repoint {
 		if _, err := rc.admin.do(ctx, s.Addr, s.Args...); err != nil {
-			rc.failed(fmt.Sprint(s), fmt.Sprintf("reconcile: %s: %v", s, err))
+			rc.failed(fmt.Sprint(s), LevelError, fmt.Sprintf("reconcile: %s: %v", s, err))
 			continue
 		}
 		rc.succeeded(fmt.Sprint(s))
@@ -397,9 +396,9 @@ func (rc *reconciler) repoint(ctx context.Context, cfg *config.Config) {
 	rc.noteUnreachable(roles, plan.Unreachable)
 }
 
-// failed logs msg, an error of action what, unless it is the one logged
-// for what last.
-func (rc *reconciler) failed(what, msg string) {
+// failed logs msg at lvl, a failure of what, unless it is the line
+// logged for what last.
+func (rc *reconciler) failed(what string, lvl Level, msg string) {
 	if rc.failing == nil {
 		rc.failing = map[string]string{}
 	}
@@ -407,7 +406,7 @@ func (rc *reconciler) failed(what, msg string) {
 		return
 	}
 	rc.failing[what] = msg
-	rc.logf(LevelError, "%s", msg)
+	rc.logf(lvl, "%s", msg)
 }
 
 // succeeded forgets what's failure and reports whether it had one.
@@ -420,28 +419,27 @@ func (rc *reconciler) succeeded(what string) bool {
 // noteUnreachable logs a backend that does not answer once, when it
 // stops, and once more when it answers again, not on every pass.
 func (rc *reconciler) noteUnreachable(roles map[string]BackendRole, unreachable []string) {
-	if rc.silent == nil {
-		rc.silent = map[string]bool{}
-	}
 	now := map[string]bool{}
 	for _, a := range unreachable {
-		now[a] = true
-		if !rc.silent[a] {
-			rc.silent[a] = true
-			rc.logf(LevelWarn, "reconcile: %s did not answer; its role is left as it is", a)
-		}
+		now[silentKey+a] = true
+		rc.failed(silentKey+a, LevelWarn, fmt.Sprintf("reconcile: %s did not answer; its role is left as it is", a))
 	}
-	for _, a := range slices.Sorted(maps.Keys(rc.silent)) {
-		if now[a] {
+	for _, key := range slices.Sorted(maps.Keys(rc.failing)) {
+		a, ok := strings.CutPrefix(key, silentKey)
+		if !ok || now[key] {
 			continue
 		}
-		delete(rc.silent, a)
+		rc.succeeded(key)
 		// One that left the file is forgotten without a word.
 		if r, named := roles[a]; named && r.Reachable {
 			rc.logf(LevelInfo, "reconcile: %s answers again", a)
 		}
 	}
 }
+
+// silentKey prefixes a backend's address in failing while it does not
+// answer.
+const silentKey = "silent "
 
 func replicaAddrs(cfg *config.Config) []string {
 	out := make([]string, len(cfg.Replicas))
@@ -480,14 +478,13 @@ func (p *Proxy) reconcileLoop(ctx context.Context, every time.Duration) {
 		p.reconcileMu.Lock()
 		if cfg := p.Config(); cfg.Reconcile {
 			if err := p.rec.apply(ctx, cfg); err != nil {
-				p.rec.failed("pass", err.Error())
+				p.rec.failed("pass", LevelError, err.Error())
 			} else if p.rec.succeeded("pass") {
 				p.log.Infof("reconcile: a pass succeeded again")
 			}
 		} else {
-			// Turned on again, it names the silent backends and the
-			// failures afresh.
-			p.rec.silent, p.rec.failing = nil, nil
+			// Turned on again, it names the failures afresh.
+			p.rec.failing = nil
 		}
 		p.reconcileMu.Unlock()
 		select {

@@ -273,7 +273,7 @@ func TestReconcileUnreachableLoggedOnce(t *testing.T) {
 	if got := strings.Join(*logs, "\n"); got != strings.Join(want, "\n") {
 		t.Fatalf("after r:2 left the file, logged:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
-	if h.p.rec.silent["r:2"] {
+	if _, held := h.p.rec.failing[silentKey+"r:2"]; held {
 		t.Errorf("r:2 still held as silent after it left the file")
 	}
 }
