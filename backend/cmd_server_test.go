@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/lagwise/lagwise/backend/command"
+
+	"github.com/lagwise/lagwise/internal/serverproc"
 )
 
 // Tests of the server and administration commands. Expected replies are
@@ -86,7 +88,7 @@ func svRealRedis(t *testing.T) string {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	for i := 0; i < 100; i++ {
-		if serverIsProcess(addr, cmd.Process.Pid) {
+		if serverproc.Is(addr, cmd.Process.Pid, "") {
 			return addr
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/lagwise/lagwise/backend/resp"
+
+	"github.com/lagwise/lagwise/internal/serverproc"
 )
 
 // Tests of the write stream: the exact form each command propagates, that
@@ -1224,32 +1226,6 @@ func TestPropagationMatchesRedis(t *testing.T) {
 	})
 }
 
-// serverIsProcess reports whether the server answering on addr is process
-// pid (by INFO server's process_id): a port picked free may be taken by
-// another test's server before ours binds it.
-func serverIsProcess(addr string, pid int) bool {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n")); err != nil {
-		return false
-	}
-	want, got := fmt.Sprintf("\r\nprocess_id:%d\r\n", pid), ""
-	buf := make([]byte, 4096)
-	for {
-		n, err := c.Read(buf)
-		if got += string(buf[:n]); strings.Contains(got, want) {
-			return true
-		}
-		if err != nil {
-			return false
-		}
-	}
-}
-
 // compareWithRedis runs script on a fresh redis-server (the program at
 // path) with an AOF and on a fresh lagwise server, and compares the
 // streams.
@@ -1270,7 +1246,7 @@ func compareWithRedis(t *testing.T, path string, script []string) {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	addr := "127.0.0.1:" + port
 	for i := 0; ; i++ {
-		if serverIsProcess(addr, cmd.Process.Pid) {
+		if serverproc.Is(addr, cmd.Process.Pid, "") {
 			break
 		}
 		if i == 200 {

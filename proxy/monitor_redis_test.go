@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -10,12 +9,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/lagwise/lagwise/config"
 	"github.com/lagwise/lagwise/router"
+
+	"github.com/lagwise/lagwise/internal/serverproc"
 )
 
 // The monitor against a real Redis 7.0 master and replica (skipped
@@ -53,25 +53,17 @@ func monStartRedis(t *testing.T, bin string, args ...string) *monRedis {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.stop)
+	password := ""
+	if i := slices.Index(args, "--requirepass"); i >= 0 && i+1 < len(args) {
+		password = args[i+1]
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.Dial("tcp", r.addr)
-		if err == nil {
-			// Our server, not another test's that took the port between
-			// our pick and its bind.
-			mc := &monConn{c: c, rd: bufio.NewReader(c)}
-			cmds := [][]string{{"INFO", "server"}}
-			if i := slices.Index(args, "--requirepass"); i >= 0 && i+1 < len(args) {
-				cmds = [][]string{{"AUTH", args[i+1]}, {"INFO", "server"}}
-			}
-			replies, err := mc.do(time.Now().Add(time.Second), cmds...)
-			c.Close()
-			if err == nil && strings.Contains(replies[len(replies)-1].str, fmt.Sprintf("\r\nprocess_id:%d\r\n", r.cmd.Process.Pid)) {
-				return r
-			}
+		if serverproc.Is(r.addr, r.cmd.Process.Pid, password) {
+			return r
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not start: %v\n%s", r.addr, err, r.log)
+			t.Fatalf("redis-server on %s did not start\n%s", r.addr, r.log)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lagwise/lagwise/internal/serverproc"
 )
 
 // ---- Encoders for the compact blobs, for tests only. They follow the
@@ -562,12 +564,8 @@ func startRedis(t *testing.T, dir, dbfilename string, config ...string) *redisSe
 		if c, err := net.DialTimeout("tcp", s.addr, time.Second); err == nil {
 			rc := newRespConn(c)
 			v, err := rc.do("PING")
-			// Our server, not another test's that took the port between
-			// our pick and its bind.
-			info, _ := rc.do("INFO", "server")
 			c.Close()
-			text, _ := info.([]byte)
-			if err == nil && v == "PONG" && strings.Contains(string(text), fmt.Sprintf("\r\nprocess_id:%d\r\n", cmd.Process.Pid)) {
+			if err == nil && v == "PONG" && serverproc.Is(s.addr, cmd.Process.Pid, "") {
 				return s
 			}
 		}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/lagwise/lagwise/rdb"
+
+	"github.com/lagwise/lagwise/internal/serverproc"
 )
 
 type redisProc struct {
@@ -63,12 +65,11 @@ func startRedis(t *testing.T, dir string, config ...string) *redisProc {
 		}
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			p.conn, p.r = c, bufio.NewReader(c)
-			// PING answers while the AOF loads; INFO says when it is done,
-			// and whether this is our server (another test's may have
-			// taken the port between our pick and its bind).
-			v, err := p.try("INFO")
-			ours := strings.Contains(v, fmt.Sprintf("\r\nprocess_id:%d\r\n", p.cmd.Process.Pid))
-			if err == nil && ours && strings.Contains(v, "\r\nloading:0\r\n") {
+			// PING answers while the AOF loads; INFO says when it is done.
+			// And the server must be ours (serverproc).
+			v, err := p.try("INFO", "persistence")
+			ours := serverproc.Is(fmt.Sprintf("127.0.0.1:%d", port), p.cmd.Process.Pid, "")
+			if err == nil && ours && strings.Contains(v, "loading:0") {
 				return p
 			}
 			c.Close()
